@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { validateKernelRequest, type KernelRequest, type ModuleRule, type ToolchainReport } from '../src/index.js';
+
+const systemOnly: ToolchainReport = {
+  rustc: undefined,
+  statuses: [
+    { name: 'rustup-stable', usable: false, detail: 'rustup is not installed', fix: ['rustup target add x86_64-unknown-none'] },
+    { name: 'rustup-nightly', usable: false, detail: 'rustup is not installed', fix: ['rustup toolchain install nightly'] },
+    { name: 'system', usable: true, detail: 'rustc 1.96.0', fix: [] },
+  ],
+  recommended: 'system',
+  systemVendorDirectory: '/opt/rust/lib/rustlib/src/rust/library/vendor',
+};
+
+function problemsOf(request: KernelRequest, context = {}) {
+  const result = validateKernelRequest(request, context);
+  if (result.ok) throw new Error('expected problems');
+  return result.problems;
+}
+
+describe('validateKernelRequest', () => {
+  it('fills every default for a bare name', () => {
+    const result = validateKernelRequest({ name: 'my-os', toolchain: 'rustup-stable' });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { config } = result;
+    expect(config.crateName).toBe('my_os');
+    expect(config.boot.name).toBe('multiboot2');
+    expect(config.preset.name).toBe('baseline');
+    expect(config.toolchain.name).toBe('rustup-stable');
+    expect(config.codeModel).toBe('kernel');
+    expect(config.relocationModel).toBe('static');
+    expect(config.vendorDirectory).toBeUndefined();
+  });
+
+  it("resolves 'auto' to the detected toolchain and takes its vendored sources", () => {
+    const result = validateKernelRequest({ name: 'os', toolchain: 'auto' }, { detected: systemOnly });
+    expect(result.ok && result.config.toolchain.name).toBe('system');
+    expect(result.ok && result.config.vendorDirectory).toBe(systemOnly.systemVendorDirectory);
+  });
+
+  it("defaults the system profile's sources to Debian's when nothing was detected", () => {
+    const result = validateKernelRequest({ name: 'os', toolchain: 'system' });
+    expect(result.ok && result.config.vendorDirectory).toBe('/usr/lib/rustlib/src/rust/library/vendor');
+  });
+
+  it("rejects 'auto' without detection, and with no usable toolchain lists the fixes", () => {
+    expect(problemsOf({ name: 'os' })).toEqual([
+      expect.objectContaining({ code: 'E_NO_TOOLCHAIN', field: 'toolchain' }),
+    ]);
+    const nothing: ToolchainReport = {
+      ...systemOnly,
+      statuses: systemOnly.statuses.map((status) => ({ ...status, usable: false, fix: [`fix ${status.name}`] })),
+      recommended: undefined,
+    };
+    const [problem] = problemsOf({ name: 'os', toolchain: 'auto' }, { detected: nothing });
+    expect(problem?.message).toBe(
+      'no usable Rust toolchain found; to set one up: rustup-stable: fix rustup-stable; rustup-nightly: fix rustup-nightly; system: fix system',
+    );
+  });
+
+  it('reports an unknown preset with the known ones and a suggestion', () => {
+    const [problem] = problemsOf({ name: 'os', toolchain: 'system', preset: 'x86-64-v4' });
+    expect(problem).toEqual({
+      code: 'E_UNKNOWN_PRESET',
+      field: 'preset',
+      message: "unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3); did you mean 'x86-64-v2'?",
+    });
+  });
+
+  it('reports an unknown boot protocol, toolchain, code model and relocation model', () => {
+    const problems = problemsOf({ name: 'os', boot: 'multiboot', toolchain: 'stable', codeModel: 'tiny', relocationModel: 'dynamic' });
+    expect(problems.map((problem) => problem.code)).toEqual([
+      'E_UNKNOWN_BOOT',
+      'E_UNKNOWN_TOOLCHAIN',
+      'E_UNKNOWN_CODE_MODEL',
+      'E_UNKNOWN_RELOCATION_MODEL',
+    ]);
+    expect(problems[0]!.message).toBe("unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?");
+    expect(problems[1]!.message).toBe(
+      "unknown toolchain 'stable' (known: auto, rustup-stable, rustup-nightly, system)",
+    );
+  });
+
+  it('reports every problem at once, the name included', () => {
+    const problems = problemsOf({ name: '1os', preset: 'fast', toolchain: 'system' });
+    expect(problems.map((problem) => problem.code)).toEqual(['E_INVALID_NAME', 'E_UNKNOWN_PRESET']);
+    expect(problems[0]!.message).toBe("invalid project name: '1os' starts with a digit; a crate name must start with a letter");
+  });
+
+  it('rejects a position-independent multiboot2 kernel and explains why', () => {
+    const [problem] = problemsOf({ name: 'os', toolchain: 'system', relocationModel: 'pic' });
+    expect(problem?.code).toBe('E_INCOMPATIBLE_RELOCATION_MODEL');
+    expect(problem?.message).toMatch(/^relocation model 'pic' does not work with multiboot2: .*R_X86_64_32/);
+  });
+
+  it('rejects a higher-half Limine kernel with the small code model', () => {
+    const [problem] = problemsOf({ name: 'os', toolchain: 'system', boot: 'limine', codeModel: 'small' });
+    expect(problem?.code).toBe('E_INCOMPATIBLE_CODE_MODEL');
+    expect(problem?.message).toContain('(valid: kernel, large)');
+  });
+
+  it('accepts the combinations each protocol allows', () => {
+    expect(validateKernelRequest({ name: 'os', toolchain: 'system', boot: 'limine', relocationModel: 'pic' }).ok).toBe(true);
+    expect(validateKernelRequest({ name: 'os', toolchain: 'system', codeModel: 'large' }).ok).toBe(true);
+  });
+
+  describe('modules', () => {
+    const catalogue: ModuleRule[] = [
+      { name: 'gdt', summary: 'GDT', requires: [], bootProtocols: ['multiboot2', 'limine'] },
+      { name: 'idt', summary: 'IDT', requires: ['gdt'], bootProtocols: ['multiboot2', 'limine'] },
+      { name: 'smp', summary: 'SMP', requires: [], bootProtocols: ['limine'] },
+    ];
+    const base = { name: 'os', toolchain: 'system' };
+
+    it('says plainly that no modules exist yet', () => {
+      expect(problemsOf({ ...base, modules: ['gdt'] })[0]?.message).toBe("unknown module 'gdt' (no modules are available yet)");
+    });
+
+    it('resolves known modules in order', () => {
+      const result = validateKernelRequest({ ...base, modules: ['gdt', 'idt'] }, { modules: catalogue });
+      expect(result.ok && result.config.modules.map((module) => module.name)).toEqual(['gdt', 'idt']);
+    });
+
+    it('reports unknown, duplicate, missing-requirement and wrong-protocol modules', () => {
+      const problems = problemsOf({ ...base, modules: ['idtt', 'idt', 'idt', 'smp'] }, { modules: catalogue });
+      expect(problems).toEqual([
+        { code: 'E_UNKNOWN_MODULE', field: 'modules', message: "unknown module 'idtt' (known: gdt, idt, smp); did you mean 'idt'?" },
+        { code: 'E_DUPLICATE_MODULE', field: 'modules', message: "module 'idt' is listed twice" },
+        { code: 'E_MODULE_BOOT', field: 'modules', message: "module 'smp' does not support the multiboot2 boot protocol" },
+        { code: 'E_MODULE_REQUIRES', field: 'modules', message: "module 'idt' requires module 'gdt'; add it too" },
+      ]);
+    });
+  });
+});
