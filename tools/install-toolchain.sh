@@ -7,7 +7,8 @@
 # --no-install-recommends matters: grub-efi-amd64-bin otherwise pulls in shim and efibootmgr.
 set -euo pipefail
 
-readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld-22)
+# rustfmt-web: `cargo fmt` for generated kernels (the rust-web set does not pull it in).
+readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22)
 readonly BOOT_PACKAGES=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
 readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}")
 
@@ -46,7 +47,7 @@ else
 fi
 
 # Debian's toolchain lives in /usr/bin; a rustup toolchain earlier in PATH would shadow it.
-for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso; do
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso; do
   [ -x "$tool" ] || fail "$tool is missing after installation"
 done
 log "rustc: $(/usr/bin/rustc --version)"

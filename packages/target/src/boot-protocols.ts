@@ -85,6 +85,54 @@ export const MULTIBOOT2 = {
   memoryTypes: { available: 1, acpiReclaimable: 3, preserveOnHibernation: 4, defective: 5 },
 } as const;
 
+/** A Limine request ID: the common magic followed by the request's own two words. */
+export type LimineRequestId = readonly [string, string, string, string];
+
+const LIMINE_COMMON_MAGIC = ['0xc7b1dd30df4c8b88', '0x0a82e883a194f07b'] as const;
+const limineRequest = (third: string, fourth: string): LimineRequestId => [...LIMINE_COMMON_MAGIC, third, fourth];
+
+/**
+ * The Limine boot protocol (PROTOCOL.md of the limine-protocol repository, base revisions 0-6).
+ * 64-bit values are hex strings: they do not fit a JavaScript number.
+ */
+export const LIMINE = {
+  /** The newest base revision the protocol defines; 0-5 are deprecated (§Base Revisions). */
+  baseRevision: 6,
+  /** Tag: these two words, then the revision. The loader sets the third word to 0 when it supports it. */
+  baseRevisionMagic: ['0xf9562b2d5c95a6c8', '0x6a7b384944536bdc'],
+  /** Requests are honoured only between the last start marker and the first end marker (rev >= 2). */
+  requestsStartMarker: ['0xf6b8f4b39de7d1ae', '0xfab91a6940fcb9cf', '0x785c6ed015d3e316', '0x181e920a7852b9d9'],
+  requestsEndMarker: ['0xadc0e0531bb10d03', '0x9572709f31764c62'],
+  commonMagic: LIMINE_COMMON_MAGIC,
+  /** Request IDs (§Feature List). */
+  requests: {
+    bootloaderInfo: limineRequest('0xf55038d8e2a1202f', '0x279426fcf5f59740'),
+    executableCommandLine: limineRequest('0x4b161536e598651e', '0xb390ad4a2f1f303a'),
+    firmwareType: limineRequest('0x8c2f75d90bef28a8', '0x7045a4688eac00c3'),
+    stackSize: limineRequest('0x224ef0460a8e8926', '0xe1cb0fc25f46ea3d'),
+    hhdm: limineRequest('0x48dcf1cb8ad2b852', '0x63984e959a98244b'),
+    framebuffer: limineRequest('0x9d5827dcd881dd75', '0xa3148604f6fab11b'),
+    memoryMap: limineRequest('0x67cf3d9d378a806f', '0xe304acdfc50c3c62'),
+    executableAddress: limineRequest('0x71ba76863cc55f63', '0xb2644a48c516a487'),
+    rsdp: limineRequest('0xc5e77b6b397e7b43', '0x27637845accdcf3c'),
+    module: limineRequest('0x3e7e279702be32af', '0xca1c4f3bd1280cee'),
+  },
+  /** Memory map entry types (§Memory Map Feature). */
+  memoryTypes: {
+    usable: 0,
+    reserved: 1,
+    acpiReclaimable: 2,
+    acpiNvs: 3,
+    badMemory: 4,
+    bootloaderReclaimable: 5,
+    executableAndModules: 6,
+    framebuffer: 7,
+    reservedMapped: 8,
+  },
+  /** The loader gives at least this much stack (§Machine State at Entry). */
+  minimumStackBytes: 65536,
+} as const;
+
 export const PVH: PvhEntry = {
   noteType: 18,
   noteName: 'Xen',
@@ -153,12 +201,18 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       cpuMode: 'long-64',
       paging: 'enabled: the kernel mapped per its PT_LOAD segments, plus the higher-half direct map (HHDM)',
       registers: {
-        rsp: 'a stack of the requested size (default 64 KiB), 16-byte aligned',
-        rflags: 'IF clear',
-        gdtr: 'a GDT in bootloader-reclaimable memory, with 64-bit code and data segments',
-        idtr: 'undefined',
+        rsp: 'a stack of at least 64 KiB (or the stack size request), with a return address of 0 pushed',
+        rflags: '0x2 (base revision >= 5): IF clear',
+        cs: '0x28, 64-bit code; DS/ES/SS/FS/GS 0x30',
+        gdtr: 'a GDT in bootloader-reclaimable memory',
+        idtr: 'base 0, limit 0 (base revision >= 5): the kernel loads its own IDT',
+        'cr0/cr4': 'only PE, ET, WP, PG and PAE (and LA57) set: SSE is off until the kernel enables it',
       },
-      notes: ['Responses are written into the requests the kernel declares between the start and end markers.'],
+      notes: [
+        'Responses are written into the requests the kernel declares between the start and end markers.',
+        'Requests and markers must be in file-backed data (not .bss); the loader scans the loaded image.',
+        'The stack, GDT, page tables and responses are bootloader-reclaimable memory.',
+      ],
     },
     linkAddress: '0xffffffff80000000',
     higherHalf: true,
@@ -167,14 +221,15 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
     relocationModels: ['static', 'pic'],
     defaultRelocationModel: 'static',
     modelConstraints:
-      'a higher-half kernel lives in the top 2 GiB, which the small and medium code models cannot address',
+      'a higher-half kernel lives in the top 2 GiB, which the small and medium code models cannot address; ' +
+      'a position-dependent kernel below 0xffffffff80000000 is refused by the loader',
     bootInformation: {
-      memoryMap: { provided: true, source: 'memory map request' },
-      commandLine: { provided: true, source: 'executable command line request' },
-      bootloaderName: { provided: true, source: 'bootloader info request' },
-      framebuffer: { provided: true, source: 'framebuffer request' },
-      rsdp: { provided: true, source: 'RSDP request' },
-      modules: { provided: true, source: 'module request' },
+      memoryMap: { provided: true, source: 'memory map request (§Memory Map Feature)' },
+      commandLine: { provided: true, source: 'executable command line request (§Executable Command Line Feature)' },
+      bootloaderName: { provided: true, source: 'bootloader info request (§Bootloader Info Feature)' },
+      framebuffer: { provided: true, source: 'framebuffer request (§Framebuffer Feature)' },
+      rsdp: { provided: true, source: 'RSDP request (§RSDP Feature)' },
+      modules: { provided: true, source: 'module request (§Module Feature)' },
     },
     pvh: undefined,
   },

@@ -3,6 +3,7 @@ export * from './cpu.js';
 export * from './presets.js';
 export * from './boot-protocols.js';
 export * from './toolchains.js';
+export * from './host-packages.js';
 export * from './c-flags.js';
 export * from './crate-name.js';
 export * from './did-you-mean.js';

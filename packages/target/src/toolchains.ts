@@ -1,3 +1,4 @@
+import { DEBIAN_PACKAGES } from './host-packages.js';
 import { TARGET } from './target.js';
 
 export type ToolchainName = 'rustup-stable' | 'rustup-nightly' | 'system';
@@ -74,7 +75,7 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
     vendoredStdSources: true,
     rustToolchainFile: undefined,
     setup: [
-      'sudo apt-get install --no-install-recommends rustc-web cargo-web rust-web-src rust-web-clippy lld-22',
+      `sudo apt-get install --no-install-recommends ${DEBIAN_PACKAGES.systemRust.join(' ')}`,
       'export PATH=/usr/bin:$PATH',
     ],
   },

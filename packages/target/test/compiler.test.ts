@@ -22,7 +22,7 @@ import {
 import { nodeProbe } from '../src/node-probe.js';
 
 /** Debian's toolchain lives in /usr/bin; a rustup proxy earlier in PATH would shadow it. */
-const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
 delete env.RUSTFLAGS;
 
 function run(command: string, args: string[], options: { cwd?: string; extraEnv?: Record<string, string> } = {}) {

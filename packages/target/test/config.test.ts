@@ -133,3 +133,18 @@ describe('validateKernelRequest', () => {
     });
   });
 });
+
+describe('boot protocol facts', () => {
+  it('pins the multiboot2 and Limine constants the kernels are built from', async () => {
+    const { MULTIBOOT2, LIMINE, PVH } = await import('../src/index.js');
+    expect(MULTIBOOT2.headerMagic).toBe(0xe85250d6);
+    expect(MULTIBOOT2.bootloaderMagic).toBe(0x36d76289);
+    expect(PVH).toMatchObject({ noteType: 18, noteName: 'Xen', startInfoMagic: 0x336ec578 });
+    expect(LIMINE.baseRevision).toBe(6);
+    expect(LIMINE.requestsEndMarker).toHaveLength(2);
+    for (const id of Object.values(LIMINE.requests)) {
+      expect(id.slice(0, 2)).toEqual(LIMINE.commonMagic);
+      expect(id.every((word) => /^0x[0-9a-f]{16}$/.test(word))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,19 @@
+export type GeneratorErrorCode =
+  | 'E_INVALID_CONFIG'
+  | 'E_TEMPLATE'
+  | 'E_NOT_A_DIRECTORY'
+  | 'E_DIRECTORY_NOT_EMPTY'
+  | 'E_WRITE_FAILED'
+  | 'E_UNSUPPORTED';
+
+/** An error with a stable code, for the CLI to print as one line and tests to match. */
+export class GeneratorError extends Error {
+  constructor(
+    readonly code: GeneratorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GeneratorError';
+  }
+}

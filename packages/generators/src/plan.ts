@@ -1,0 +1,96 @@
+import Handlebars from 'handlebars';
+import type { KernelConfig } from '@baremetal-kernel/target';
+import { GeneratorError } from './errors.js';
+import { GENERATOR_NAME } from './kernel-contract.js';
+import { TEMPLATE_SUFFIX, type TemplateSet } from './templates.js';
+import { kernelView, type KernelView } from './view.js';
+
+/** A file the generator will write: contents and permission bits. */
+export interface PlannedFile {
+  readonly path: string;
+  readonly contents: string;
+  readonly mode: number;
+}
+
+/** Everything a generation writes, as data: nothing is on disk yet. */
+export interface KernelPlan {
+  readonly files: readonly PlannedFile[];
+}
+
+const REGULAR = 0o644;
+const EXECUTABLE = 0o755;
+
+/** Output files that run as programs. */
+const EXECUTABLES = new Set(['runner']);
+
+/** Output files that only some configurations get; every other template is always written. */
+const FILE_CONDITIONS: Readonly<Record<string, (view: KernelView) => boolean>> = {
+  'rust-toolchain.toml': (view) => view.rustToolchain !== undefined,
+};
+
+/** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
+const handlebars = Handlebars.create();
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+function compile(source: string): HandlebarsTemplateDelegate {
+  let template = compiled.get(source);
+  if (!template) {
+    template = handlebars.compile(source, { noEscape: true, strict: true });
+    compiled.set(source, template);
+  }
+  return template;
+}
+
+/**
+ * Where a template lands: the layer prefix and `.hbs` go, and a leading `_` of a path segment
+ * becomes `.` (`_cargo/config.toml` -> `.cargo/config.toml`), because npm drops `.gitignore`
+ * files from published packages.
+ */
+export function outputPath(templatePath: string, layer: string): string {
+  return templatePath
+    .slice(layer.length, -TEMPLATE_SUFFIX.length)
+    .split('/')
+    .map((segment) => (segment.startsWith('_') ? `.${segment.slice(1)}` : segment))
+    .join('/');
+}
+
+/** The template layers a configuration is made of, later layers overriding earlier ones. */
+export function layersFor(config: KernelConfig): string[] {
+  return ['kernel/', `boot/${config.boot.name}/`];
+}
+
+/** Renders one template with the view; errors name the template. */
+export function renderTemplate(name: string, source: string, view: unknown): string {
+  try {
+    return compile(source)(view);
+  } catch (error) {
+    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Turns a configuration into the files of a kernel project. Pure: templates come in as data. */
+export function planKernel(config: KernelConfig, templates: TemplateSet): KernelPlan {
+  const layers = layersFor(config);
+  const bootLayer = layers[layers.length - 1]!;
+  if (![...templates.keys()].some((path) => path.startsWith(bootLayer))) {
+    throw new GeneratorError(
+      'E_UNSUPPORTED',
+      `the ${config.boot.name} boot protocol has no kernel templates in this version of ${GENERATOR_NAME}`,
+    );
+  }
+  const view = kernelView(config);
+  const sources = new Map<string, { template: string; source: string }>();
+  for (const layer of layers) {
+    for (const [template, source] of templates) {
+      if (template.startsWith(layer) && template.endsWith(TEMPLATE_SUFFIX)) {
+        sources.set(outputPath(template, layer), { template, source });
+      }
+    }
+  }
+  const files: PlannedFile[] = [];
+  for (const [path, { template, source }] of [...sources].sort(([a], [b]) => a.localeCompare(b))) {
+    if (FILE_CONDITIONS[path]?.(view) === false) continue;
+    files.push({ path, contents: renderTemplate(template, source, view), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
+  }
+  return { files };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { GeneratorError, outputPath, planKernel, renderTemplate } from '../src/index.js';
+import { kernelConfig } from './support.js';
+
+const templates = new Map([
+  ['kernel/Cargo.toml.hbs', 'name = "{{name}}"\n'],
+  ['kernel/_cargo/config.toml.hbs', 'target = {{cargo.target}}\n'],
+  ['kernel/rust-toolchain.toml.hbs', 'channel = {{rustToolchain.channel}}\n'],
+  ['kernel/runner.hbs', '#!/bin/sh\n'],
+  ['kernel/linker.ld.hbs', 'generic\n'],
+  ['boot/multiboot2/linker.ld.hbs', 'ENTRY(start) /* {{boot.linkAddress}} */\n'],
+  ['boot/limine/linker.ld.hbs', 'limine\n'],
+  ['kernel/README.md', 'not a template: ignored by loadTemplates, kept out here too\n'],
+]);
+
+describe('outputPath', () => {
+  it('drops the layer and the suffix and turns a leading _ into a dot', () => {
+    expect(outputPath('kernel/_cargo/config.toml.hbs', 'kernel/')).toBe('.cargo/config.toml');
+    expect(outputPath('kernel/_gitignore.hbs', 'kernel/')).toBe('.gitignore');
+    expect(outputPath('boot/multiboot2/src/boot/multiboot2.rs.hbs', 'boot/multiboot2/')).toBe('src/boot/multiboot2.rs');
+  });
+});
+
+describe('planKernel', () => {
+  it('renders the common layer and the boot layer, the boot layer winning', () => {
+    const plan = planKernel(kernelConfig(), templates);
+    expect(plan.files.map((file) => file.path)).toEqual(['.cargo/config.toml', 'Cargo.toml', 'linker.ld', 'runner']);
+    expect(plan.files.find((file) => file.path === 'linker.ld')?.contents).toBe('ENTRY(start) /* 0x100000 */\n');
+    expect(plan.files.find((file) => file.path === 'Cargo.toml')?.contents).toBe('name = "test-os"\n');
+  });
+
+  it('makes the runner executable and nothing else', () => {
+    const modes = Object.fromEntries(planKernel(kernelConfig(), templates).files.map((file) => [file.path, file.mode]));
+    expect(modes).toEqual({ '.cargo/config.toml': 0o644, 'Cargo.toml': 0o644, 'linker.ld': 0o644, runner: 0o755 });
+  });
+
+  it('writes rust-toolchain.toml only for the rustup profiles', () => {
+    const stable = planKernel(kernelConfig({ toolchain: 'rustup-stable' }), templates);
+    expect(stable.files.find((file) => file.path === 'rust-toolchain.toml')?.contents).toBe('channel = "stable"\n');
+  });
+
+  it('refuses a boot protocol without templates', () => {
+    const withoutLimine = new Map([...templates].filter(([path]) => !path.startsWith('boot/limine/')));
+    expect(() => planKernel(kernelConfig({ boot: 'limine' }), withoutLimine)).toThrowError(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    );
+  });
+});
+
+describe('renderTemplate', () => {
+  it('does not escape HTML characters (Rust is not HTML)', () => {
+    expect(renderTemplate('t', '{{value}}', { value: "Vec<&'a str> && x > 1" })).toBe("Vec<&'a str> && x > 1");
+  });
+
+  it('keeps GitHub Actions expressions written as \\{{', () => {
+    expect(renderTemplate('t', 'key: $\\{{ runner.os }}-{{name}}', { name: 'os' })).toBe('key: ${{ runner.os }}-os');
+  });
+
+  it('fails loudly, naming the template, on a missing field', () => {
+    expect(() => renderTemplate('src/main.rs.hbs', '{{nmae}}', { name: 'os' })).toThrowError(GeneratorError);
+    expect(() => renderTemplate('src/main.rs.hbs', '{{nmae}}', { name: 'os' })).toThrowError(/^template src\/main\.rs\.hbs: "nmae" not defined/);
+  });
+});
