@@ -6,50 +6,16 @@ import {
   TARGET,
   cargoConfig,
   cpuSetupMasks,
-  qemuArgs,
+  debugExitDevice,
   qemuCpuModel,
   rustToolchain,
   tomlArray,
   tomlString,
-  type CpuidFeature,
   type KernelConfig,
 } from '@baremetal-kernel/target';
 import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE } from './kernel-contract.js';
 
-/** One CPUID leaf/register the boot code tests, with every bit of it the preset needs. */
-export interface CpuidCheck {
-  readonly leaf: string;
-  readonly subleaf: string;
-  readonly register: string;
-  readonly mask: string;
-  readonly features: string;
-}
-
 const hex = (value: number) => `0x${value.toString(16)}`;
-
-/** Groups CPUID bits by leaf, sub-leaf and register, so the boot code runs CPUID once per group. */
-export function cpuidChecks(features: readonly CpuidFeature[]): CpuidCheck[] {
-  const groups = new Map<string, { feature: CpuidFeature; mask: number; names: string[] }>();
-  for (const feature of features) {
-    const key = `${feature.leaf}/${feature.subleaf}/${feature.register}`;
-    const group = groups.get(key) ?? { feature, mask: 0, names: [] };
-    group.mask = (group.mask | (1 << feature.bit)) >>> 0;
-    group.names.push(feature.name);
-    groups.set(key, group);
-  }
-  return [...groups.values()].map(({ feature, mask, names }) => ({
-    leaf: hex(feature.leaf),
-    subleaf: hex(feature.subleaf),
-    register: feature.register,
-    mask: hex(mask),
-    features: names.join(', '),
-  }));
-}
-
-/** Quotes a word for a POSIX shell when it needs quoting. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=,+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}
 
 /**
  * Everything the templates read, derived once from a validated configuration. Templates do no
@@ -85,7 +51,15 @@ export function kernelView(config: KernelConfig) {
       xcr0: hex(masks.xcr0),
       cr4Bits: preset.cpuSetup.cr4Set.map((bit) => `${bit.name} (bit ${bit.bit})`).join(', '),
       xcr0Bits: preset.cpuSetup.xcr0.map((bit) => bit.name).join(' | '),
-      cpuidChecks: cpuidChecks(preset.cpuSetup.requiredFeatures),
+      requiredFeatures: preset.cpuSetup.requiredFeatures.map((feature) => ({
+        name: feature.name,
+        leaf: hex(feature.leaf),
+        subleaf: hex(feature.subleaf),
+        register: feature.register,
+        bit: feature.bit,
+      })),
+      /** The highest basic CPUID leaf the checks read (extended leaves are checked with long mode). */
+      highestBasicLeaf: hex(Math.max(1, ...preset.cpuSetup.requiredFeatures.map((f) => f.leaf).filter((leaf) => leaf < 0x8000_0000))),
       qemuCpu,
     },
     toolchain: {
@@ -103,9 +77,9 @@ export function kernelView(config: KernelConfig) {
     rustToolchain: rustToolchain(config),
     qemu: {
       binary: QEMU.binary,
-      args: qemuArgs(config).map(shellWord).join(' '),
       cpu: qemuCpu,
       memory: QEMU.memory,
+      debugExitDevice: debugExitDevice(),
       gdbPort: QEMU.gdbPort,
       successStatus: QEMU.successStatus,
       failureStatus: QEMU.failureStatus,

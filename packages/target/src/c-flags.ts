@@ -34,10 +34,9 @@ export function cFlags(request: CFlagsRequest): string[] {
     '-fno-lto',
     `-march=${preset.cMarch}`,
   );
-  if (!preset.cSimd) {
-    // Like the Rust target: no x87, MMX or SSE state in the kernel, so none to save on interrupts.
-    flags.push('-mno-80387', '-mno-mmx', '-mno-sse', '-mno-sse2');
-  }
+  // Like the Rust target: no x87, MMX or SSE code, so no such state to save on interrupts and no
+  // floating-point ABI to disagree about (GCC then rejects float and double parameters outright).
+  flags.push('-mno-80387', '-mno-mmx', '-mno-sse', '-mno-sse2');
   if (relocationModel === 'static') {
     // Distributions default to PIE; the kernel is linked at a fixed address.
     flags.push(`-mcmodel=${codeModel}`, '-fno-pic', '-fno-pie');

@@ -18,26 +18,26 @@ export interface CpuSetup {
 export interface FeaturePreset {
   readonly name: PresetName;
   readonly summary: string;
-  /** `-C target-cpu`, or undefined for the target's own `x86-64`. */
-  readonly targetCpu: string | undefined;
   /**
-   * `-C target-feature` additions. The target spec disables SSE..AVX2 explicitly, and those
-   * settings win over `-C target-cpu`, so a preset must re-enable them by name.
+   * `-C target-cpu`, or undefined for the target's own `x86-64`. The target spec's explicit
+   * `-sse..-avx2` win over the CPU, so this adds the level's integer instructions only (see the
+   * note above {@link PRESETS} for why no preset adds `-C target-feature=+sse...`).
    */
-  readonly targetFeatures: readonly string[];
+  readonly targetCpu: string | undefined;
   /** The `target_feature` set `rustc --print cfg` reports with these flags (tested against rustc). */
   readonly cfgFeatures: readonly string[];
   readonly cpuSetup: CpuSetup;
-  /** GCC/Clang `-march` giving C code the same instructions. */
+  /** GCC/Clang `-march` giving C code the same integer instructions (SIMD stays off, as in Rust). */
   readonly cMarch: string;
-  /** Whether C code may use SSE registers (it must still not pass floats to Rust; see caveats). */
-  readonly cSimd: boolean;
+  /**
+   * QEMU `-cpu` properties needed beyond the checked features. QEMU 7.2 under TCG hangs on the
+   * CR4.OSXSAVE write unless the model also has XSAVEOPT (measured), so v3 adds it.
+   */
+  readonly qemuQuirkFlags: readonly string[];
   readonly caveats: readonly string[];
 }
 
 const NO_SETUP: CpuSetup = { requiredFeatures: [], cr0Set: [], cr0Clear: [], cr4Set: [], xcr0: [] };
-
-const SSE_FEATURES = ['+sse', '+sse2', '+sse3', '+ssse3', '+sse4.1', '+sse4.2'];
 
 const V2_REQUIRED: readonly CpuidFeature[] = [
   CPUID.sse,
@@ -58,68 +58,52 @@ const SSE_SETUP: Omit<CpuSetup, 'requiredFeatures'> = {
   xcr0: [],
 };
 
-const SOFT_FLOAT_CODEGEN_CAVEAT =
-  'The target ABI is soft-float and cannot be changed, so LLVM allocates no SSE/AVX registers: ' +
-  'floats stay in software and vector code (intrinsics included) is lowered to scalar instructions. ' +
-  'What the preset buys is its integer instructions (POPCNT, CMPXCHG16B, and with v3 LZCNT, BMI1/2, MOVBE).';
+/*
+ * Why no preset enables SSE for code generation. Measured with rustc 1.96 on x86_64-unknown-none, whose ABI is soft-float (`+soft-float` cannot
+ * be turned off: rustc warns that doing so will become a hard error):
+ * - `-C target-feature=+sse,...` on every crate: LLVM aborts building compiler_builtins
+ *   ("Do not know how to soften this operator's operand").
+ * - the same on the kernel crate only: it builds, but LLVM miscompiles it (a kernel calls through
+ *   a garbage `core::fmt` function pointer and triple-faults while printing).
+ * So presets use `-C target-cpu` alone, which is safe for every crate, `core` included.
+ */
+const SOFT_FLOAT_CAVEAT =
+  'The target ABI is soft-float, so the compiler never uses SSE/AVX registers: floats stay in software and ' +
+  'vector code is scalar. The preset gains its integer instructions (POPCNT and CMPXCHG16B; with v3 also ' +
+  'LZCNT, BMI1/2 and MOVBE), which need no CPU state.';
 const SIMD_STATE_CAVEAT =
-  'The boot code enables SSE (and AVX) state, so inline assembly may use those registers; if it does, ' +
-  'interrupt handlers and context switches must save them (FXSAVE/FXRSTOR, or XSAVE/XRSTOR with AVX).';
-const C_FLOAT_CAVEAT = 'C code compiled for this preset may use SSE internally but must not pass float or double values to Rust.';
-const CORE_BASELINE_CAVEAT =
-  'core, alloc and compiler_builtins stay at the baseline (prebuilt on rustup stable; with build-std the ' +
-  'preset flags apply to the kernel crate only, because LLVM cannot build compiler_builtins with SSE on a soft-float target).';
+  'The boot code still enables SSE (and with v3 AVX) state so that inline assembly may use those registers; ' +
+  'code that does must save them in interrupt handlers and context switches (FXSAVE/FXRSTOR, or XSAVE/XRSTOR).';
+const C_FLOAT_CAVEAT = 'C code gets the same -march with SSE off, and must not pass float or double values to Rust.';
 
 export const PRESETS: readonly FeaturePreset[] = [
   {
     name: 'baseline',
     summary: "the target's defaults: no SIMD, floats in software; runs on every x86_64 CPU (recommended)",
     targetCpu: undefined,
-    targetFeatures: [],
     cfgFeatures: ['fxsr'],
     cpuSetup: NO_SETUP,
     cMarch: 'x86-64',
-    cSimd: false,
+    qemuQuirkFlags: [],
     caveats: [
       'No SSE state exists in the kernel, so interrupt handlers and context switches need not save any.',
     ],
   },
   {
     name: 'x86-64-v2',
-    summary: 'SSE up to 4.2, POPCNT and CMPXCHG16B (CPUs since about 2009); boot code enables SSE',
+    summary: 'the x86-64-v2 level (CPUs since about 2009): POPCNT and CMPXCHG16B in Rust code, SSE state for assembly',
     targetCpu: 'x86-64-v2',
-    targetFeatures: SSE_FEATURES,
-    cfgFeatures: ['cmpxchg16b', 'fxsr', 'popcnt', 'sse', 'sse2', 'sse3', 'sse4.1', 'sse4.2', 'ssse3'],
+    cfgFeatures: ['cmpxchg16b', 'fxsr', 'popcnt'],
     cpuSetup: { requiredFeatures: V2_REQUIRED, ...SSE_SETUP },
     cMarch: 'x86-64-v2',
-    cSimd: true,
-    caveats: [SOFT_FLOAT_CODEGEN_CAVEAT, SIMD_STATE_CAVEAT, C_FLOAT_CAVEAT, CORE_BASELINE_CAVEAT],
+    qemuQuirkFlags: [],
+    caveats: [SOFT_FLOAT_CAVEAT, SIMD_STATE_CAVEAT, C_FLOAT_CAVEAT],
   },
   {
     name: 'x86-64-v3',
-    summary: 'adds AVX, AVX2, FMA, BMI1/2, LZCNT, MOVBE (CPUs since about 2015); boot code enables SSE and AVX',
+    summary: 'the x86-64-v3 level (CPUs since about 2015): adds LZCNT, BMI1/2 and MOVBE, and AVX state for assembly',
     targetCpu: 'x86-64-v3',
-    targetFeatures: [...SSE_FEATURES, '+avx', '+avx2', '+fma', '+f16c'],
-    cfgFeatures: [
-      'avx',
-      'avx2',
-      'bmi1',
-      'bmi2',
-      'cmpxchg16b',
-      'f16c',
-      'fma',
-      'fxsr',
-      'lzcnt',
-      'movbe',
-      'popcnt',
-      'sse',
-      'sse2',
-      'sse3',
-      'sse4.1',
-      'sse4.2',
-      'ssse3',
-      'xsave',
-    ],
+    cfgFeatures: ['bmi1', 'bmi2', 'cmpxchg16b', 'fxsr', 'lzcnt', 'movbe', 'popcnt', 'xsave'],
     cpuSetup: {
       requiredFeatures: [
         ...V2_REQUIRED,
@@ -138,12 +122,11 @@ export const PRESETS: readonly FeaturePreset[] = [
       xcr0: [CONTROL_BITS.xcr0X87, CONTROL_BITS.xcr0Sse, CONTROL_BITS.xcr0Avx],
     },
     cMarch: 'x86-64-v3',
-    cSimd: true,
+    qemuQuirkFlags: ['xsaveopt'],
     caveats: [
-      SOFT_FLOAT_CODEGEN_CAVEAT,
+      SOFT_FLOAT_CAVEAT,
       SIMD_STATE_CAVEAT,
       C_FLOAT_CAVEAT,
-      CORE_BASELINE_CAVEAT,
       'The XSAVE area for x87+SSE+AVX state is 832 bytes (CPUID leaf 0DH gives the exact size); size task save areas from CPUID.',
     ],
   },
@@ -155,9 +138,11 @@ export function findPreset(name: string): FeaturePreset | undefined {
   return PRESETS.find((preset) => preset.name === name);
 }
 
-/** The QEMU `-cpu` value under TCG: QEMU's baseline model plus exactly the preset's CPUID bits. */
+/** The QEMU `-cpu` value under TCG: QEMU's baseline model plus the preset's CPUID bits (and quirks). */
 export function qemuCpuModel(preset: FeaturePreset): string {
-  const flags = preset.cpuSetup.requiredFeatures.map((feature) => `+${feature.qemuFlag}`);
+  const flags = [...preset.cpuSetup.requiredFeatures.map((feature) => feature.qemuFlag), ...preset.qemuQuirkFlags].map(
+    (flag) => `+${flag}`,
+  );
   return ['qemu64', ...flags].join(',');
 }
 

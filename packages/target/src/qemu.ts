@@ -29,6 +29,12 @@ export const QEMU = {
   failureStatus: debugExitStatus(DEBUG_EXIT.failureValue),
 } as const;
 
+/** The `-device` value that adds the exit device at its port. */
+export function debugExitDevice(): string {
+  const hex = (value: number) => `0x${value.toString(16).padStart(2, '0')}`;
+  return `isa-debug-exit,iobase=${hex(DEBUG_EXIT.ioBase)},iosize=${hex(DEBUG_EXIT.ioSize)}`;
+}
+
 /** The arguments every boot path shares: CPU, memory, serial on stdio, the exit device. */
 export function qemuCommonArgs(preset: FeaturePreset): string[] {
   return [
@@ -42,6 +48,6 @@ export function qemuCommonArgs(preset: FeaturePreset): string[] {
     'none',
     '-no-reboot',
     '-device',
-    `isa-debug-exit,iobase=0x${DEBUG_EXIT.ioBase.toString(16)},iosize=0x${DEBUG_EXIT.ioSize.toString(16).padStart(2, '0')}`,
+    debugExitDevice(),
   ];
 }

@@ -23,18 +23,9 @@ describe('rustflags', () => {
     expect(rustflags(config())).toEqual(['-C', 'relocation-model=static']);
   });
 
-  it('raises the CPU and re-enables the SSE features the target spec disables', () => {
-    expect(rustflags(config({ preset: 'x86-64-v2' }))).toEqual([
-      '-C',
-      'relocation-model=static',
-      '-C',
-      'target-cpu=x86-64-v2',
-      '-C',
-      'target-feature=+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2',
-    ]);
-    expect(rustflags(config({ preset: 'x86-64-v3' })).at(-1)).toBe(
-      'target-feature=+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2,+avx,+avx2,+fma,+f16c',
-    );
+  it('raises the CPU level and adds no SSE target features', () => {
+    expect(rustflags(config({ preset: 'x86-64-v2' }))).toEqual(['-C', 'relocation-model=static', '-C', 'target-cpu=x86-64-v2']);
+    expect(rustflags(config({ preset: 'x86-64-v3' })).join(' ')).not.toContain('target-feature');
   });
 
   it('names the code model only when it differs from the target default', () => {
@@ -46,18 +37,16 @@ describe('cargoConfig', () => {
   it('builds core offline from vendored sources with the system profile', () => {
     expect(cargoConfig(config({ preset: 'x86-64-v2' }))).toEqual({
       target: '"x86_64-unknown-none"',
-      rustflagPairs: ['"-C", "relocation-model=static"'],
-      kernelRustflagPairs: ['"-C", "target-cpu=x86-64-v2"', '"-C", "target-feature=+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2"'],
+      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "target-cpu=x86-64-v2"'],
       buildStd: { crates: '["core", "alloc", "compiler_builtins"]', features: '["compiler-builtins-mem"]' },
       vendorDirectory: '"/usr/lib/rustlib/src/rust/library/vendor"',
       bootstrap: true,
     });
   });
 
-  it('uses the prebuilt target on rustup stable, with the preset flags for every crate', () => {
+  it('uses the prebuilt target on rustup stable', () => {
     expect(cargoConfig(config({ toolchain: 'rustup-stable', preset: 'x86-64-v2' }))).toMatchObject({
-      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "target-cpu=x86-64-v2"', '"-C", "target-feature=+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2"'],
-      kernelRustflagPairs: [],
+      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "target-cpu=x86-64-v2"'],
       buildStd: undefined,
       vendorDirectory: undefined,
       bootstrap: false,
@@ -126,10 +115,10 @@ describe('cFlags', () => {
     ]);
   });
 
-  it('lets SIMD presets use their instructions', () => {
+  it("gives C the preset's level with SIMD off, as in Rust", () => {
     const flags = cFlags({ compiler: 'gcc', preset: findPreset('x86-64-v3')!, codeModel: 'kernel', relocationModel: 'static' });
     expect(flags).toContain('-march=x86-64-v3');
-    expect(flags).not.toContain('-mno-sse');
+    expect(flags.indexOf('-mno-sse')).toBeGreaterThan(flags.indexOf('-march=x86-64-v3'));
   });
 
   it('names the target for clang and avoids the kernel model with PIC', () => {
