@@ -1,0 +1,160 @@
+/**
+ * A generated multiboot2 kernel (system toolchain, baseline preset) built with the real compiler
+ * and booted in real QEMU on every path: GRUB on BIOS, GRUB on UEFI, and PVH direct boot.
+ */
+import { statSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { QEMU } from '@baremetal-kernel/target';
+import { appendSource, cacheDirectory, cargo, generate, kernelElf, replaceInSource, run } from './support.js';
+
+const NAME = 'e2e-os';
+const targetDirectory = cacheDirectory('e2e-multiboot2-system-baseline');
+let directory: string;
+
+const BUILD_TIMEOUT = 300_000;
+const BOOT_TIMEOUT = 120_000;
+
+/** The boot summary every path must print, in order. */
+function expectBootSummary(output: string, loader: RegExp) {
+  const lines = output.split('\n');
+  const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+  const markers = [
+    /^\[kernel\] e2e-os 0\.1\.0$/,
+    /^\[boot\] loader: /,
+    /^\[boot\] command line: exit-after-boot$/,
+    /^\[cpu\] preset: baseline \(CR0 = 0x[0-9a-f]+, CR4 = 0x[0-9a-f]+\)$/,
+    /^\[memory\] \d+ regions, \d+ MiB usable$/,
+    /^\[heap\] \d+ KiB at 0x[0-9a-f]+$/,
+    /^\[heap\] allocation works: Box = 42, Vec = \[1, 4, 9, 16, 25\], String = "hello from the heap"$/,
+    /^\[kernel\] boot complete$/,
+  ];
+  const positions = markers.map(index);
+  markers.forEach((marker, position) => expect(positions[position], `${marker} in:\n${output}`).toBeGreaterThanOrEqual(0));
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  expect(output).toMatch(loader);
+  // QEMU has 128 MiB; the firmware keeps some.
+  const usable = Number(/^\[memory\] \d+ regions, (\d+) MiB usable$/m.exec(output)![1]);
+  expect(usable).toBeGreaterThan(100);
+  expect(usable).toBeLessThanOrEqual(128);
+}
+
+beforeAll(() => {
+  directory = generate({ name: NAME }).directory;
+  const build = cargo(directory, ['build'], { targetDirectory });
+  expect(build.status, build.output).toBe(0);
+}, BUILD_TIMEOUT);
+
+describe('a generated multiboot2 kernel', () => {
+  it('builds without warnings, and clippy and rustfmt find nothing', () => {
+    const build = cargo(directory, ['build'], { targetDirectory });
+    expect(build.output).not.toMatch(/^warning/m);
+    const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory });
+    expect(clippy.status, clippy.output).toBe(0);
+    expect(cargo(directory, ['fmt', '--check'], { targetDirectory }).status).toBe(0);
+  }, BUILD_TIMEOUT);
+
+  it('is a multiboot2 kernel with a PVH note, loaded at 1 MiB', () => {
+    const elf = kernelElf(targetDirectory, NAME);
+    expect(run('grub-file', ['--is-x86-multiboot2', elf]).status).toBe(0);
+    const notes = run('readelf', ['--notes', elf]).output;
+    expect(notes).toMatch(/Xen\s+0x[0-9a-f]+\s+.*(0x00000012|Unknown note type)/i);
+    const segments = run('readelf', ['--program-headers', '--wide', elf]).output;
+    const loads = [...segments.matchAll(/^\s*LOAD\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)/gm)].map((match) => Number(match[1]));
+    expect(loads.length).toBeGreaterThan(0);
+    expect(Math.min(...loads)).toBe(0x100000);
+    expect(segments).toMatch(/^\s*NOTE\s/m);
+    const entry = Number(/Entry point (0x[0-9a-f]+)/.exec(segments)![1]);
+    expect(entry).toBeGreaterThanOrEqual(0x100000);
+  });
+
+  it('boots through GRUB on BIOS and exits QEMU with success', () => {
+    const boot = cargo(directory, ['run'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status, boot.output).toBe(0);
+    expectBootSummary(boot.output, /^\[boot\] loader: GRUB 2\.\d+/m);
+    expect(boot.output).toMatch(/^\[framebuffer\] \d+x\d+, 32 bpp/m);
+  }, BOOT_TIMEOUT);
+
+  it('boots the same ISO through GRUB on UEFI (OVMF)', () => {
+    const boot = cargo(directory, ['run', '--', '--uefi'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status, boot.output).toBe(0);
+    expectBootSummary(boot.output, /^\[boot\] loader: GRUB 2\.\d+/m);
+  }, BOOT_TIMEOUT);
+
+  it('boots directly from the ELF through PVH, without GRUB', () => {
+    const boot = cargo(directory, ['run', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status, boot.output).toBe(0);
+    expectBootSummary(boot.output, /^\[boot\] loader: PVH direct boot$/m);
+    expect(boot.output).toMatch(/^\[framebuffer\] none$/m);
+  }, BOOT_TIMEOUT);
+
+  it('passes its in-kernel tests, each reported by name', () => {
+    const test = cargo(directory, ['test'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/^test boxed_value \.\.\. ok$/m);
+    expect(test.output).toMatch(/^test many_allocations_reuse_freed_memory \.\.\. ok$/m);
+    expect(test.output).toMatch(/^test result: ok\. 8 passed; 0 failed$/m);
+    // Running out of heap panics with a clear message, which that test expects.
+    expect(test.output).toMatch(/^test heap_exhaustion_panics \.\.\. ok \(panicked as expected: memory allocation of \d+ bytes failed\)$/m);
+  }, BUILD_TIMEOUT);
+
+  it('builds a small release kernel that boots', () => {
+    const build = cargo(directory, ['build', '--release'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(build.status, build.output).toBe(0);
+    expect(build.output).not.toMatch(/^warning/m);
+    // About 42 KB measured with symbols; a kernel this small should stay well below 128 KiB.
+    expect(statSync(kernelElf(targetDirectory, NAME, 'release')).size).toBeLessThan(128 * 1024);
+    const boot = cargo(directory, ['run', '--release', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status, boot.output).toBe(0);
+    expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
+  }, BUILD_TIMEOUT);
+});
+
+describe('a generated kernel that goes wrong', () => {
+  // A second project sharing the target directory: only the kernel crate is rebuilt.
+  let broken: string;
+  beforeAll(() => {
+    broken = generate({ name: NAME }).directory;
+  });
+
+  it('fails cargo test when a test fails, naming the test, the message and the location', () => {
+    appendSource(broken, 'tests/kernel.rs', '\nkernel_test! {\n    fn deliberately_failing() {\n        assert_eq!(1 + 1, 3, "arithmetic is broken");\n    }\n}\n');
+    const test = cargo(broken, ['test', '--test', 'kernel'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(test.status).not.toBe(0);
+    expect(test.output).toMatch(/^test deliberately_failing \.\.\. FAILED$/m);
+    expect(test.output).toMatch(/^panicked at tests\/kernel\.rs:\d+:\d+: assertion `left == right` failed: arithmetic is broken$/m);
+    expect(test.output).toMatch(/^test result: FAILED\. 8 passed; 1 failed$/m);
+  }, BUILD_TIMEOUT);
+
+  it('reports a panic with its message and location, and exits non-zero', () => {
+    replaceInSource(broken, 'src/main.rs', 'println!("[kernel] boot complete");', 'panic!("deliberate panic in kernel_main");');
+    const boot = cargo(broken, ['run', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status).not.toBe(0);
+    expect(boot.output).toMatch(/^panicked at src\/main\.rs:\d+:\d+: deliberate panic in kernel_main$/m);
+    expect(boot.output).toMatch(/^runner: the kernel reported failure$/m);
+  }, BUILD_TIMEOUT);
+
+  it('counts a triple fault, which QEMU reports as status 0, as a failure', () => {
+    replaceInSource(
+      broken,
+      'src/main.rs',
+      'panic!("deliberate panic in kernel_main");',
+      '// SAFETY: deliberately invalid: no IDT is loaded, so #UD triple-faults.\n    unsafe { core::arch::asm!("ud2") };',
+    );
+    const boot = cargo(broken, ['run', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status).not.toBe(0);
+    expect(boot.output).toMatch(/^runner: QEMU exited with status 0: the guest reset or triple-faulted/m);
+    expect(QEMU.successStatus).not.toBe(0);
+  }, BUILD_TIMEOUT);
+
+  it('stops a kernel that hangs after TIMEOUT seconds and fails', () => {
+    replaceInSource(
+      broken,
+      'src/main.rs',
+      '// SAFETY: deliberately invalid: no IDT is loaded, so #UD triple-faults.\n    unsafe { core::arch::asm!("ud2") };',
+      'loop {\n        core::hint::spin_loop();\n    }',
+    );
+    const boot = cargo(broken, ['run', '--', '--direct'], { targetDirectory, env: { TIMEOUT: '3' }, timeoutMs: BOOT_TIMEOUT });
+    expect(boot.status).not.toBe(0);
+    expect(boot.output).toMatch(/^runner: timed out after 3s/m);
+  }, BUILD_TIMEOUT);
+});
