@@ -70,7 +70,7 @@ export function cargo(directory: string, args: readonly string[], options: Cargo
 }
 
 export function run(command: string, args: readonly string[]): CommandOutcome {
-  const result = spawnSync(command, args, { encoding: 'utf8', env: rustEnvironment() });
+  const result = spawnSync(command, args, { encoding: 'utf8', env: rustEnvironment(), maxBuffer: 256 * 1024 * 1024 });
   if (result.error) throw result.error;
   return { status: result.status, output: plainText(`${result.stdout}${result.stderr}`) };
 }
