@@ -5,5 +5,6 @@ export default defineConfig({
     // The end-to-end tests compile kernels and boot QEMU: on two cores, one file at a time is
     // faster than several fighting over the CPU, and keeps QEMU's timeouts meaningful.
     fileParallelism: false,
+    reporters: ['default', '../../tools/vitest/summary-reporter.ts'],
   },
 });

@@ -21,6 +21,7 @@ describe.each(PRESETS.filter((preset) => preset.name !== 'baseline').map((preset
       expect(build.output).not.toMatch(/^warning/m);
       const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory });
       expect(clippy.status, clippy.output).toBe(0);
+      expect(cargo(directory, ['fmt', '--check'], { targetDirectory }).status).toBe(0);
 
       for (const path of ['--direct', '--bios']) {
         const boot = cargo(directory, ['run', '--', path], { targetDirectory, timeoutMs: 120_000 });
@@ -36,6 +37,11 @@ describe.each(PRESETS.filter((preset) => preset.name !== 'baseline').map((preset
       const code = run('objdump', ['-d', '--no-show-raw-insn', kernelElf(targetDirectory, 'preset-os')]).output;
       expect(code).toMatch(/\bpopcnt\b/);
       expect(code).not.toMatch(/%[xy]mm\d/);
+
+      const release = cargo(directory, ['run', '--release', '--', '--direct'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+      expect(release.status, release.output).toBe(0);
+      expect(release.output).not.toMatch(/^warning/m);
+      expect(release.output).toMatch(/^\[kernel\] boot complete$/m);
     }, BUILD_TIMEOUT);
 
     it('refuses, with a message naming the feature, a CPU that lacks the preset', () => {
