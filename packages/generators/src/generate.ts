@@ -2,7 +2,8 @@ import { validateKernelRequest, type KernelConfig, type KernelRequest, type Vali
 import { applyPlan, checkDestination } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
-import { loadTemplates, type TemplateSet } from './templates.js';
+import { compileTemplates, type CompiledTemplates } from './compile.js';
+import { loadTemplates } from './templates.js';
 
 export interface GenerateOptions {
   /** Where the project goes. */
@@ -10,8 +11,8 @@ export interface GenerateOptions {
   /** Plan and check everything, write nothing. */
   readonly dryRun?: boolean;
   readonly force?: boolean;
-  /** Templates to use instead of the monorepo's templates/ folder. */
-  readonly templates?: TemplateSet;
+  /** Compiled templates (a bundle's precompiled ones); by default, templates/ compiled now. */
+  readonly templates?: CompiledTemplates;
 }
 
 export interface GenerateResult {
@@ -25,7 +26,7 @@ export interface GenerateResult {
  * (or, on a dry run, only checks that it could).
  */
 export function generateKernel(config: KernelConfig, options: GenerateOptions): GenerateResult {
-  const plan = planKernel(config, options.templates ?? loadTemplates());
+  const plan = planKernel(config, options.templates ?? compileTemplates(loadTemplates()));
   if (options.dryRun) {
     checkDestination(options.directory, options);
     return { files: plan.files.map((file) => file.path), plan };

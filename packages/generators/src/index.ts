@@ -1,4 +1,5 @@
 export * from './apply.js';
+export * from './compile.js';
 export * from './errors.js';
 export * from './generate.js';
 export * from './kernel-contract.js';

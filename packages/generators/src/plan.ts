@@ -1,8 +1,8 @@
-import Handlebars from 'handlebars';
 import type { KernelConfig } from '@baremetal-kernel/target';
 import { GeneratorError } from './errors.js';
 import { GENERATOR_NAME } from './kernel-contract.js';
-import { TEMPLATE_SUFFIX, type TemplateSet } from './templates.js';
+import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './compile.js';
+import { TEMPLATE_SUFFIX } from './templates.js';
 import { kernelView, type KernelView } from './view.js';
 
 /** A file the generator will write: contents and permission bits. */
@@ -28,19 +28,6 @@ const FILE_CONDITIONS: Readonly<Record<string, (view: KernelView) => boolean>> =
   'rust-toolchain.toml': (view) => view.rustToolchain !== undefined,
 };
 
-/** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
-const handlebars = Handlebars.create();
-const compiled = new Map<string, HandlebarsTemplateDelegate>();
-
-function compile(source: string): HandlebarsTemplateDelegate {
-  let template = compiled.get(source);
-  if (!template) {
-    template = handlebars.compile(source, { noEscape: true, strict: true });
-    compiled.set(source, template);
-  }
-  return template;
-}
-
 /**
  * Where a template lands: the layer prefix and `.hbs` go, and a leading `_` of a path segment
  * becomes `.` (`_cargo/config.toml` -> `.cargo/config.toml`), because npm drops `.gitignore`
@@ -59,17 +46,8 @@ export function layersFor(config: KernelConfig): string[] {
   return ['kernel/', `boot/${config.boot.name}/`];
 }
 
-/** Renders one template with the view; errors name the template. */
-export function renderTemplate(name: string, source: string, view: unknown): string {
-  try {
-    return compile(source)(view);
-  } catch (error) {
-    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Turns a configuration into the files of a kernel project. Pure: templates come in as data. */
-export function planKernel(config: KernelConfig, templates: TemplateSet): KernelPlan {
+/** Turns a configuration into the files of a kernel project. Pure: compiled templates come in. */
+export function planKernel(config: KernelConfig, templates: CompiledTemplates): KernelPlan {
   const layers = layersFor(config);
   const bootLayer = layers[layers.length - 1]!;
   if (![...templates.keys()].some((path) => path.startsWith(bootLayer))) {
@@ -79,18 +57,18 @@ export function planKernel(config: KernelConfig, templates: TemplateSet): Kernel
     );
   }
   const view = kernelView(config);
-  const sources = new Map<string, { template: string; source: string }>();
+  const sources = new Map<string, { template: string; render: TemplateFunction }>();
   for (const layer of layers) {
-    for (const [template, source] of templates) {
+    for (const [template, render] of templates) {
       if (template.startsWith(layer) && template.endsWith(TEMPLATE_SUFFIX)) {
-        sources.set(outputPath(template, layer), { template, source });
+        sources.set(outputPath(template, layer), { template, render });
       }
     }
   }
   const files: PlannedFile[] = [];
-  for (const [path, { template, source }] of [...sources].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [path, { template, render }] of [...sources].sort(([a], [b]) => a.localeCompare(b))) {
     if (FILE_CONDITIONS[path]?.(view) === false) continue;
-    files.push({ path, contents: renderTemplate(template, source, view), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
+    files.push({ path, contents: renderCompiled(template, render, view), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
   }
   return { files };
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GeneratorError, outputPath, planKernel, renderTemplate } from '../src/index.js';
+import { GeneratorError, compileTemplates, outputPath, planKernel, precompileTemplatesModule, renderTemplate } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
-const templates = new Map([
+const sources = new Map([
   ['kernel/Cargo.toml.hbs', 'name = "{{name}}"\n'],
   ['kernel/_cargo/config.toml.hbs', 'target = {{cargo.target}}\n'],
   ['kernel/rust-toolchain.toml.hbs', 'channel = {{rustToolchain.channel}}\n'],
@@ -12,6 +12,7 @@ const templates = new Map([
   ['boot/limine/linker.ld.hbs', 'limine\n'],
   ['kernel/README.md', 'not a template: ignored by loadTemplates, kept out here too\n'],
 ]);
+const templates = compileTemplates(sources);
 
 describe('outputPath', () => {
   it('drops the layer and the suffix and turns a leading _ into a dot', () => {
@@ -40,7 +41,7 @@ describe('planKernel', () => {
   });
 
   it('refuses a boot protocol without templates', () => {
-    const withoutLimine = new Map([...templates].filter(([path]) => !path.startsWith('boot/limine/')));
+    const withoutLimine = compileTemplates(new Map([...sources].filter(([path]) => !path.startsWith('boot/limine/'))));
     expect(() => planKernel(kernelConfig({ boot: 'limine' }), withoutLimine)).toThrowError(
       expect.objectContaining({ code: 'E_UNSUPPORTED' }),
     );
@@ -59,5 +60,16 @@ describe('renderTemplate', () => {
   it('fails loudly, naming the template, on a missing field', () => {
     expect(() => renderTemplate('src/main.rs.hbs', '{{nmae}}', { name: 'os' })).toThrowError(GeneratorError);
     expect(() => renderTemplate('src/main.rs.hbs', '{{nmae}}', { name: 'os' })).toThrowError(/^template src\/main\.rs\.hbs: "nmae" not defined/);
+  });
+});
+
+describe('precompileTemplatesModule', () => {
+  it('produces a module whose templates render like the compiled ones', async () => {
+    const source = precompileTemplatesModule(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
+    expect(source).toContain("import Handlebars from 'handlebars/runtime.js';");
+    const url = `data:text/javascript;base64,${Buffer.from(source.replace("'handlebars/runtime.js'", JSON.stringify(import.meta.resolve('handlebars/runtime.js')))).toString('base64')}`;
+    const module = (await import(url)) as { templates: Map<string, (view: unknown) => string> };
+    expect(module.templates.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
+    expect(() => module.templates.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
   });
 });

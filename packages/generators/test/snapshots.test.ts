@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KernelRequest } from '@baremetal-kernel/target';
-import { loadTemplates, planKernel } from '../src/index.js';
+import { compileTemplates, loadTemplates, planKernel } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
-const templates = loadTemplates();
+const templates = compileTemplates(loadTemplates());
 
 const CONFIGURATIONS: Array<{ key: string; request: Partial<KernelRequest>; files: string[] | 'all' }> = [
   { key: 'multiboot2-baseline-system', request: {}, files: 'all' },

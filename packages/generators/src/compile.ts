@@ -1,0 +1,62 @@
+/**
+ * Compiling templates: at run time from sources (tests, the plop generator, the monorepo), or
+ * ahead of time into a JavaScript module (the published CLI, which then needs only Handlebars'
+ * small runtime). Planning itself takes compiled functions and never loads the compiler.
+ */
+import Handlebars from 'handlebars';
+import { GeneratorError } from './errors.js';
+import type { TemplateSet } from './templates.js';
+
+/** A compiled template: the view in, the file's text out. */
+export type TemplateFunction = (view: unknown) => string;
+export type CompiledTemplates = ReadonlyMap<string, TemplateFunction>;
+
+/** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
+export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true } as const;
+
+function compileOne(handlebars: typeof Handlebars, name: string, source: string): TemplateFunction {
+  try {
+    return handlebars.compile(source, HANDLEBARS_OPTIONS) as TemplateFunction;
+  } catch (error) {
+    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function compileTemplates(templates: TemplateSet): CompiledTemplates {
+  const handlebars = Handlebars.create();
+  return new Map([...templates].map(([name, source]) => [name, compileOne(handlebars, name, source)]));
+}
+
+/** Renders one template source with a view (for tests and one-off use). */
+export function renderTemplate(name: string, source: string, view: unknown): string {
+  return renderCompiled(name, compileOne(Handlebars.create(), name, source), view);
+}
+
+/** Calls a compiled template; errors name the template. */
+export function renderCompiled(name: string, template: TemplateFunction, view: unknown): string {
+  try {
+    return template(view);
+  } catch (error) {
+    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * An ES module exporting the templates precompiled, for a bundle: `export const templates`, a Map
+ * from template path to function, built on `handlebars/runtime`.
+ */
+export function precompileTemplatesModule(templates: TemplateSet): string {
+  const entries = [...templates].map(([name, source]) => {
+    const spec = Handlebars.precompile(source, HANDLEBARS_OPTIONS);
+    return `  [${JSON.stringify(name)}, runtime.template(${String(spec)})],`;
+  });
+  return [
+    '// Generated from templates/ by precompileTemplatesModule: do not edit.',
+    "import Handlebars from 'handlebars/runtime.js';",
+    'const runtime = Handlebars.create();',
+    'export const templates = new Map([',
+    ...entries,
+    ']);',
+    '',
+  ].join('\n');
+}
