@@ -5,11 +5,8 @@
  */
 import Handlebars from 'handlebars';
 import { GeneratorError } from './errors.js';
+import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
 import type { TemplateSet } from './templates.js';
-
-/** A compiled template: the view in, the file's text out. */
-export type TemplateFunction = (view: unknown) => string;
-export type CompiledTemplates = ReadonlyMap<string, TemplateFunction>;
 
 /** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
 export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true } as const;
@@ -30,15 +27,6 @@ export function compileTemplates(templates: TemplateSet): CompiledTemplates {
 /** Renders one template source with a view (for tests and one-off use). */
 export function renderTemplate(name: string, source: string, view: unknown): string {
   return renderCompiled(name, compileOne(Handlebars.create(), name, source), view);
-}
-
-/** Calls a compiled template; errors name the template. */
-export function renderCompiled(name: string, template: TemplateFunction, view: unknown): string {
-  try {
-    return template(view);
-  } catch (error) {
-    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /**

@@ -2,7 +2,8 @@ import { validateKernelRequest, type KernelConfig, type KernelRequest, type Vali
 import { applyPlan, checkDestination } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
-import { compileTemplates, type CompiledTemplates } from './compile.js';
+import { compileTemplates } from './compile.js';
+import type { CompiledTemplates } from './render.js';
 import { loadTemplates } from './templates.js';
 
 export interface GenerateOptions {

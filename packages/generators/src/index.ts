@@ -4,5 +4,6 @@ export * from './errors.js';
 export * from './generate.js';
 export * from './kernel-contract.js';
 export * from './plan.js';
+export * from './render.js';
 export * from './templates.js';
 export * from './view.js';

@@ -1,7 +1,7 @@
-import type { KernelConfig } from '@baremetal-kernel/target';
+import { BOOT_PROTOCOLS, type BootProtocolName, type KernelConfig } from '@baremetal-kernel/target';
 import { GeneratorError } from './errors.js';
 import { GENERATOR_NAME } from './kernel-contract.js';
-import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './compile.js';
+import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
 import { TEMPLATE_SUFFIX } from './templates.js';
 import { kernelView, type KernelView } from './view.js';
 
@@ -44,6 +44,12 @@ export function outputPath(templatePath: string, layer: string): string {
 /** The template layers a configuration is made of, later layers overriding earlier ones. */
 export function layersFor(config: KernelConfig): string[] {
   return ['kernel/', `boot/${config.boot.name}/`];
+}
+
+/** The boot protocols these templates can generate a kernel for. */
+export function availableBootProtocols(templates: CompiledTemplates): BootProtocolName[] {
+  const paths = [...templates.keys()];
+  return BOOT_PROTOCOLS.map((protocol) => protocol.name).filter((name) => paths.some((path) => path.startsWith(`boot/${name}/`)));
 }
 
 /** Turns a configuration into the files of a kernel project. Pure: compiled templates come in. */

@@ -73,3 +73,11 @@ describe('precompileTemplatesModule', () => {
     expect(() => module.templates.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
   });
 });
+
+describe('availableBootProtocols', () => {
+  it('lists the protocols that have a template layer', async () => {
+    const { availableBootProtocols } = await import('../src/index.js');
+    expect(availableBootProtocols(templates)).toEqual(['multiboot2', 'limine']);
+    expect(availableBootProtocols(compileTemplates(new Map([['boot/multiboot2/x.hbs', '']])))).toEqual(['multiboot2']);
+  });
+});

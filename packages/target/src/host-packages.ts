@@ -18,3 +18,30 @@ export const MULTIBOOT2_BOOT_PACKAGES: readonly string[] = [
   ...DEBIAN_PACKAGES.grubIso,
   ...DEBIAN_PACKAGES.ovmf,
 ];
+
+/** A UEFI firmware image for QEMU and the variable store that matches it. */
+export interface OvmfFirmwareLocation {
+  readonly code: string;
+  /** Undefined when the image holds its own variables or the distribution ships no matching store. */
+  readonly vars: string | undefined;
+}
+
+/**
+ * Where distributions put OVMF (UEFI firmware for QEMU), in the order the runner tries them
+ * (`find_ovmf` in templates/boot/multiboot2/runner.hbs): Debian/Ubuntu's `ovmf` (4 MiB build, then
+ * the 2 MiB one older releases ship), Fedora's `edk2-ovmf`, Arch's `edk2-ovmf` (current layout, then
+ * the older one), the edk2 build QEMU bundles (distribution QEMU, Homebrew on Apple silicon, Homebrew
+ * on Intel), and last the combined code+variables images.
+ */
+export const OVMF_FIRMWARE_LOCATIONS: readonly OvmfFirmwareLocation[] = [
+  { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+  { code: '/usr/share/OVMF/OVMF_CODE.fd', vars: '/usr/share/OVMF/OVMF_VARS.fd' },
+  { code: '/usr/share/edk2/ovmf/OVMF_CODE.fd', vars: '/usr/share/edk2/ovmf/OVMF_VARS.fd' },
+  { code: '/usr/share/edk2/x64/OVMF_CODE.4m.fd', vars: '/usr/share/edk2/x64/OVMF_VARS.4m.fd' },
+  { code: '/usr/share/edk2-ovmf/x64/OVMF_CODE.fd', vars: '/usr/share/edk2-ovmf/x64/OVMF_VARS.fd' },
+  { code: '/usr/share/qemu/edk2-x86_64-code.fd', vars: undefined },
+  { code: '/opt/homebrew/share/qemu/edk2-x86_64-code.fd', vars: undefined },
+  { code: '/usr/local/share/qemu/edk2-x86_64-code.fd', vars: undefined },
+  { code: '/usr/share/ovmf/OVMF.fd', vars: undefined },
+  { code: '/usr/share/qemu/OVMF.fd', vars: undefined },
+];

@@ -1,6 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import type { MachineProbe } from './toolchains.js';
+import { execFile, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, delimiter, dirname, join } from 'node:path';
+import {
+  SYSTEM_RUSTC_CANDIDATES,
+  detectToolchains,
+  type CommandResult,
+  type MachineProbe,
+  type ToolchainReport,
+} from './toolchains.js';
 
 /** A {@link MachineProbe} over the real machine: child processes and the file system. */
 export function nodeProbe(env: NodeJS.ProcessEnv = process.env): MachineProbe {
@@ -18,4 +26,127 @@ export function nodeProbe(env: NodeJS.ProcessEnv = process.env): MachineProbe {
       }
     },
   };
+}
+
+// -------------------------------------------------------------------------------------------
+// The fast path, for commands that run at every start (`create-baremetal-kernel`): the same
+// detection, fed from rustup's state on disk and from a few `rustc -vV` run in parallel, instead
+// of eight processes one after the other (150-250 ms measured).
+
+/** Where rustup keeps its toolchains: $RUSTUP_HOME, by default ~/.rustup. */
+function rustupHome(env: NodeJS.ProcessEnv): string {
+  return env.RUSTUP_HOME ?? join(env.HOME ?? homedir(), '.rustup');
+}
+
+/** The first executable `program` in PATH, as a path, or undefined. */
+export function findOnPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const directory of (env.PATH ?? '').split(delimiter)) {
+    if (!directory) continue;
+    const candidate = join(directory, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Whether an executable is rustup's proxy (`~/.cargo/bin/rustc` links to, or copies, rustup). */
+function isRustupProxy(executable: string): boolean {
+  try {
+    const target = realpathSync(executable);
+    return basename(target).startsWith('rustup') || /[\\/]\.cargo[\\/]bin[\\/]/.test(executable);
+  } catch {
+    return false;
+  }
+}
+
+function listDirectory(path: string): string[] {
+  try {
+    return readdirSync(path).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The directory of the toolchain rustup calls `name` (`stable` is `stable-<host>`). */
+function toolchainDirectory(home: string, name: string): string | undefined {
+  const toolchains = join(home, 'toolchains');
+  const match = listDirectory(toolchains).find((entry) => entry === name || entry.startsWith(`${name}-`));
+  return match ? join(toolchains, match) : undefined;
+}
+
+/**
+ * Answers, from disk, the rustup questions detection asks: `rustup toolchain list` reads
+ * toolchains/, `target list --installed` the targets under lib/rustlib/, `component list
+ * --installed` the components file rustup keeps there.
+ */
+function rustupFromDisk(args: readonly string[], env: NodeJS.ProcessEnv): CommandResult | undefined {
+  const home = rustupHome(env);
+  const [verb, ...rest] = args;
+  const toolchainName = rest[rest.indexOf('--toolchain') + 1];
+  if (verb === 'toolchain' && rest[0] === 'list') {
+    return { ok: true, stdout: listDirectory(join(home, 'toolchains')).map((name) => `${name}\n`).join('') };
+  }
+  if (!toolchainName) return undefined;
+  const toolchain = toolchainDirectory(home, toolchainName);
+  if (!toolchain) return { ok: false, stdout: '' };
+  const rustlib = join(toolchain, 'lib', 'rustlib');
+  if (verb === 'target') {
+    const targets = listDirectory(rustlib).filter((entry) => existsSync(join(rustlib, entry, 'lib')));
+    return { ok: true, stdout: targets.map((target) => `${target}\n`).join('') };
+  }
+  if (verb === 'component') {
+    try {
+      return { ok: true, stdout: readFileSync(join(rustlib, 'components'), 'utf8') };
+    } catch {
+      return { ok: true, stdout: '' };
+    }
+  }
+  return undefined;
+}
+
+function runAsync(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult | undefined> {
+  return new Promise((resolvePromise) => {
+    execFile(command, [...args], { env, encoding: 'utf8', timeout: 15_000 }, (error, stdout) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') resolvePromise(undefined);
+      else resolvePromise({ ok: !error, stdout });
+    });
+  });
+}
+
+/** Detects the toolchains like `detectToolchains(nodeProbe(env))`, in a fraction of the time. */
+export async function detectToolchainsFast(env: NodeJS.ProcessEnv = process.env): Promise<ToolchainReport> {
+  const rustcOnPath = findOnPath('rustc', env);
+  const rustupInstalled = findOnPath('rustup', env) !== undefined;
+  // Every rustc detection may ask about, with the absolute path of each.
+  const rustcs = new Map<string, string>();
+  if (rustcOnPath) rustcs.set('rustc', rustcOnPath);
+  for (const candidate of SYSTEM_RUSTC_CANDIDATES) if (existsSync(candidate)) rustcs.set(candidate, candidate);
+
+  const answers = new Map<string, CommandResult | undefined>();
+  const key = (command: string, args: readonly string[]) => [command, ...args].join(' ');
+  await Promise.all(
+    [...rustcs].map(async ([command, executable]) => {
+      // A real rustc's sysroot is the parent of its bin/ directory; a rustup proxy must be asked.
+      const proxy = isRustupProxy(executable);
+      const [version, sysroot] = await Promise.all([
+        runAsync(executable, ['-vV'], env),
+        proxy ? runAsync(executable, ['--print', 'sysroot'], env) : Promise.resolve({ ok: true, stdout: `${dirname(dirname(realpathSync(executable)))}\n` }),
+      ]);
+      answers.set(key(command, ['-vV']), version);
+      answers.set(key(command, ['--print', 'sysroot']), sysroot);
+    }),
+  );
+  const slow = nodeProbe(env);
+  return detectToolchains({
+    run(command, args) {
+      if (command === 'rustup') return rustupInstalled ? rustupFromDisk(args, env) : undefined;
+      const id = key(command, args);
+      return answers.has(id) ? answers.get(id) : slow.run(command, args);
+    },
+    isDirectory: slow.isDirectory,
+  });
 }

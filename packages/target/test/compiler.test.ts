@@ -233,3 +233,28 @@ describe('a no_std crate and C code built with each preset', () => {
     240_000,
   );
 });
+
+describe('fast toolchain detection', () => {
+  it('reports exactly what the thorough detection reports, on this machine', async () => {
+    const { detectToolchainsFast } = await import('../src/node-probe.js');
+    expect(await detectToolchainsFast(env)).toEqual(detectToolchains(nodeProbe(env)));
+  });
+
+  it("reads rustup's toolchains, targets and components from disk", async () => {
+    const { detectToolchainsFast } = await import('../src/node-probe.js');
+    const home = mkdtempSync(join(tmpdir(), 'fake-rustup-'));
+    const bin = join(home, 'bin');
+    const toolchains = join(home, 'rustup', 'toolchains');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'rustup'), '#!/bin/sh\nexit 99\n', { mode: 0o755 });
+    mkdirSync(join(toolchains, 'stable-x86_64-unknown-linux-gnu', 'lib', 'rustlib', 'x86_64-unknown-none', 'lib'), { recursive: true });
+    mkdirSync(join(toolchains, 'nightly-x86_64-unknown-linux-gnu', 'lib', 'rustlib'), { recursive: true });
+    writeFileSync(join(toolchains, 'nightly-x86_64-unknown-linux-gnu', 'lib', 'rustlib', 'components'), 'cargo-x86_64-unknown-linux-gnu\nrust-src\n');
+    const report = await detectToolchainsFast({ PATH: bin, HOME: home, RUSTUP_HOME: join(home, 'rustup') });
+    expect(report.statuses.slice(0, 2)).toEqual([
+      { name: 'rustup-stable', usable: true, detail: 'stable toolchain with the x86_64-unknown-none target', fix: [] },
+      { name: 'rustup-nightly', usable: true, detail: 'nightly toolchain with rust-src', fix: [] },
+    ]);
+    expect(report.recommended).toBe('rustup-stable');
+  });
+});

@@ -1,0 +1,14 @@
+import { GeneratorError } from './errors.js';
+
+/** A compiled template: the view in, the file's text out. */
+export type TemplateFunction = (view: unknown) => string;
+export type CompiledTemplates = ReadonlyMap<string, TemplateFunction>;
+
+/** Calls a compiled template; errors name the template. Needs no Handlebars compiler. */
+export function renderCompiled(name: string, template: TemplateFunction, view: unknown): string {
+  try {
+    return template(view);
+  } catch (error) {
+    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
