@@ -6,20 +6,23 @@ import type { KernelPlan } from './plan.js';
 export interface ApplyOptions {
   /** Write into a directory that already has files (generated files overwrite same-named ones). */
   readonly force?: boolean;
+  /** How messages name the directory (as the user wrote it); by default, the path given. */
+  readonly label?: string;
 }
 
 /** Checks that `directory` may receive a kernel, without writing anything. */
 export function checkDestination(directory: string, options: ApplyOptions = {}): void {
   const target = resolve(directory);
+  const label = options.label ?? directory;
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) {
-    throw new GeneratorError('E_NOT_A_DIRECTORY', `${directory} exists and is not a directory`);
+    throw new GeneratorError('E_NOT_A_DIRECTORY', `${label} exists and is not a directory`);
   }
   const entries = readdirSync(target);
   if (entries.length > 0 && !options.force) {
     throw new GeneratorError(
       'E_DIRECTORY_NOT_EMPTY',
-      `${directory} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); use --force to write into it`,
+      `${label} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); use --force to write into it`,
     );
   }
 }
@@ -85,7 +88,7 @@ export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOpt
     staging = undefined;
   } catch (error) {
     if (error instanceof GeneratorError) throw error;
-    throw new GeneratorError('E_WRITE_FAILED', `cannot write ${directory}: ${describe(error)}`, { cause: error });
+    throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });
   }

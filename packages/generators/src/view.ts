@@ -2,6 +2,7 @@ import {
   DEBIAN_PACKAGES,
   DEBUG_EXIT,
   MULTIBOOT2_BOOT_PACKAGES,
+  OVMF_FIRMWARE_LOCATIONS,
   QEMU,
   TARGET,
   cargoConfig,
@@ -90,6 +91,8 @@ export function kernelView(config: KernelConfig) {
       failureValue: hex(DEBUG_EXIT.failureValue),
     },
     commandLine: KERNEL_COMMAND_LINE,
+    /** OVMF images for the runner to try, as `code|vars` (vars empty when there is none). */
+    ovmfCandidates: OVMF_FIRMWARE_LOCATIONS.map(({ code, vars }) => `${code}|${vars ?? ''}`),
     metadata: {
       generatorVersion: tomlString(GENERATOR_VERSION),
       boot: tomlString(boot.name),

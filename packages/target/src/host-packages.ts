@@ -3,8 +3,8 @@
  * script of this repository installs the same set; generated CI workflows and `doctor` use these.
  */
 export const DEBIAN_PACKAGES = {
-  /** Debian's Rust with vendored std sources, clippy, rustfmt and rust-lld (the "system" profile). */
-  systemRust: ['rustc-web', 'cargo-web', 'rust-web-src', 'rust-web-clippy', 'rustfmt-web', 'lld-22'],
+  /** Debian's Rust with vendored std sources, clippy, rustfmt and rust-lld (rust-web-llvm owns /usr/bin/rust-lld). */
+  systemRust: ['rustc-web', 'cargo-web', 'rust-web-src', 'rust-web-llvm', 'rust-web-clippy', 'rustfmt-web', 'lld-22'],
   qemu: ['qemu-system-x86'],
   /** UEFI firmware for QEMU. */
   ovmf: ['ovmf'],

@@ -117,6 +117,29 @@ function runAsync(command: string, args: readonly string[], env: NodeJS.ProcessE
   });
 }
 
+/**
+ * The sysroot a rustup proxy would run from: the default toolchain of settings.toml, unless
+ * something overrides it (RUSTUP_TOOLCHAIN, a directory override, a rust-toolchain file), when
+ * only asking the proxy gives the right answer.
+ */
+function proxySysroot(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (env.RUSTUP_TOOLCHAIN) return undefined;
+  for (let directory = cwd; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, 'rust-toolchain.toml')) || existsSync(join(directory, 'rust-toolchain'))) return undefined;
+    if (dirname(directory) === directory) break;
+  }
+  let settings: string;
+  try {
+    settings = readFileSync(join(rustupHome(env), 'settings.toml'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const overrides = /^\[overrides\]\s*\n([^[]*)/m.exec(settings)?.[1] ?? '';
+  if (overrides.trim() !== '') return undefined;
+  const name = /^default_toolchain\s*=\s*"([^"]+)"/m.exec(settings)?.[1];
+  return name ? toolchainDirectory(rustupHome(env), name) : undefined;
+}
+
 /** Detects the toolchains like `detectToolchains(nodeProbe(env))`, in a fraction of the time. */
 export async function detectToolchainsFast(env: NodeJS.ProcessEnv = process.env): Promise<ToolchainReport> {
   const rustcOnPath = findOnPath('rustc', env);
@@ -130,11 +153,12 @@ export async function detectToolchainsFast(env: NodeJS.ProcessEnv = process.env)
   const key = (command: string, args: readonly string[]) => [command, ...args].join(' ');
   await Promise.all(
     [...rustcs].map(async ([command, executable]) => {
-      // A real rustc's sysroot is the parent of its bin/ directory; a rustup proxy must be asked.
-      const proxy = isRustupProxy(executable);
+      // A real rustc's sysroot is the parent of its bin/ directory; a rustup proxy's is its
+      // active toolchain, which only the proxy knows when something overrides the default.
+      const knownSysroot = isRustupProxy(executable) ? proxySysroot(env, process.cwd()) : dirname(dirname(realpathSync(executable)));
       const [version, sysroot] = await Promise.all([
         runAsync(executable, ['-vV'], env),
-        proxy ? runAsync(executable, ['--print', 'sysroot'], env) : Promise.resolve({ ok: true, stdout: `${dirname(dirname(realpathSync(executable)))}\n` }),
+        knownSysroot ? Promise.resolve({ ok: true, stdout: `${knownSysroot}\n` }) : runAsync(executable, ['--print', 'sysroot'], env),
       ]);
       answers.set(key(command, ['-vV']), version);
       answers.set(key(command, ['--print', 'sysroot']), sysroot);
