@@ -5,8 +5,8 @@
 //
 // Usage: node tools/bench/kernel.mjs [--samples N] [--clean-samples N]
 //                                    [--preset baseline|x86-64-v2|x86-64-v3] [--keep]
-// Needs `npx nx run-many -t build` to have been run once (tools/new-kernel.mjs imports the
-// built packages), Debian's Rust toolchain in /usr/bin, QEMU, GRUB and OVMF.
+// Needs `npm run build` to have been run once (the kernel comes from the built
+// create-baremetal-kernel CLI), Debian's Rust toolchain in /usr/bin, QEMU, GRUB and OVMF.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -163,7 +163,7 @@ function bench({ samples, cleanSamples, preset }, root) {
   const rows = [];
 
   progress(`generating a ${preset} kernel in ${kernel}`);
-  run('node', [join(repoRoot, 'tools', 'new-kernel.mjs'), kernel, preset]);
+  run('node', [join(repoRoot, 'packages', 'create-baremetal-kernel', 'dist', 'create-baremetal-kernel.js'), kernel, '--yes', '--preset', preset, '--toolchain', 'system']);
 
   // 1. Clean debug build: an empty target directory, so core and alloc are built from source.
   const clean = [];

@@ -1,0 +1,162 @@
+/** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BOOT_PROTOCOLS, didYouMean, type BootProtocolName } from '@baremetal-kernel/target';
+import { checkKernelImage, detectBootProtocol } from '../check/kernel-image.js';
+import { formatFinding, hasErrors, type Finding } from '../check/findings.js';
+import { kernelElfPath, MANIFEST_FILE, parseKernelManifest } from '../check/project.js';
+import { CliError } from '../errors.js';
+import { EXIT, type Io } from '../io.js';
+
+const USAGE = 'usage: baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]';
+const PROTOCOL_NAMES: readonly string[] = BOOT_PROTOCOLS.map((protocol) => protocol.name);
+
+interface CheckArguments {
+  readonly path: string | undefined;
+  readonly boot: BootProtocolName | undefined;
+}
+
+interface KernelProject {
+  readonly directory: string;
+  readonly manifestPath: string;
+  readonly name: string | undefined;
+  readonly boot: string | undefined;
+}
+
+function isBootProtocolName(name: string): name is BootProtocolName {
+  return PROTOCOL_NAMES.includes(name);
+}
+
+function unknownProtocol(name: string): string {
+  const suggestion = didYouMean(name, PROTOCOL_NAMES);
+  return `unknown boot protocol '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (expected ${PROTOCOL_NAMES.join(' or ')})`;
+}
+
+/** parseArgs's complaint in a few words (its own messages run long). */
+function argumentProblem(error: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option '${option}'`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `option '${option}' needs a value`;
+  return error.message.split('\n')[0]!;
+}
+
+function parseCheckArguments(args: readonly string[]): CheckArguments {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { boot: { type: 'string' } } });
+  } catch (error) {
+    throw new CliError('E_USAGE', `${argumentProblem(error as Error & { code?: string })} (${USAGE})`, EXIT.usage);
+  }
+  const { positionals, values } = parsed;
+  if (positionals.length > 1) {
+    throw new CliError('E_USAGE', `check takes one kernel path, got ${positionals.length}: ${positionals.join(' ')} (${USAGE})`, EXIT.usage);
+  }
+  const boot = values.boot;
+  if (boot !== undefined && !isBootProtocolName(boot)) throw new CliError('E_USAGE', `--boot: ${unknownProtocol(boot)}`, EXIT.usage);
+  return { path: positionals[0], boot };
+}
+
+/** The nearest Cargo.toml in `start` or a parent directory, read for the package name and boot protocol. */
+function findKernelProject(start: string): KernelProject | undefined {
+  for (let directory = resolve(start); ; directory = dirname(directory)) {
+    const manifestPath = join(directory, MANIFEST_FILE);
+    if (existsSync(manifestPath)) {
+      let text: string;
+      try {
+        text = readFileSync(manifestPath, 'utf8');
+      } catch (error) {
+        throw new CliError('E_READ', `cannot read ${manifestPath}: ${(error as Error).message}`);
+      }
+      return { directory, manifestPath, ...parseKernelManifest(text) };
+    }
+    if (dirname(directory) === directory) return undefined;
+  }
+}
+
+/** The ELF to check: the given path, or the debug build of the project around the working directory. */
+function kernelPath(path: string | undefined, project: KernelProject | undefined, io: Io): string {
+  if (path !== undefined) {
+    const absolute = resolve(io.cwd, path);
+    if (!existsSync(absolute)) throw new CliError('E_NOT_FOUND', `no such file: ${path}`);
+    return absolute;
+  }
+  if (project === undefined) {
+    throw new CliError(
+      'E_NO_PROJECT',
+      `no kernel project here (no ${MANIFEST_FILE} in ${io.cwd} or a parent directory): run check in a kernel project or pass the kernel's path`,
+      EXIT.usage,
+    );
+  }
+  if (project.name === undefined) throw new CliError('E_NO_NAME', `${project.manifestPath} has no [package] name`);
+  const elf = kernelElfPath(project.directory, project.name, { cargoTargetDir: io.env.CARGO_TARGET_DIR, cwd: io.cwd });
+  if (!existsSync(elf)) throw new CliError('E_NOT_BUILT', `no kernel at ${displayPath(elf, io)}: run \`cargo build\` first`);
+  return elf;
+}
+
+function readKernel(path: string, io: Io): Uint8Array {
+  try {
+    if (statSync(path).isDirectory()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is a directory, not a kernel ELF`);
+    return readFileSync(path);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError('E_READ', `cannot read ${displayPath(path, io)}: ${(error as Error).message}`);
+  }
+}
+
+/** The protocol to check against and where that choice came from: --boot, Cargo.toml, or the image. */
+function chooseProtocol(
+  boot: BootProtocolName | undefined,
+  project: KernelProject | undefined,
+  bytes: Uint8Array,
+): { name: BootProtocolName | undefined; source: string } {
+  if (boot !== undefined) return { name: boot, source: 'from --boot' };
+  if (project?.boot !== undefined) {
+    if (!isBootProtocolName(project.boot)) {
+      throw new CliError('E_BAD_MANIFEST', `${project.manifestPath}: boot = '${project.boot}': ${unknownProtocol(project.boot)}`);
+    }
+    return { name: project.boot, source: `from ${project.manifestPath}` };
+  }
+  const detected = detectBootProtocol(bytes);
+  return detected === undefined
+    ? { name: undefined, source: 'not detected' }
+    : { name: detected.name, source: `detected from ${detected.evidence}` };
+}
+
+/** A path relative to the working directory when it lies below it, else absolute. */
+function displayPath(path: string, io: Io): string {
+  const fromCwd = relative(io.cwd, path);
+  return fromCwd !== '' && !fromCwd.startsWith('..') && !isAbsolute(fromCwd) ? fromCwd : path;
+}
+
+function count(findings: readonly Finding[], level: Finding['level'], noun: string): string {
+  const n = findings.filter((finding) => finding.level === level).length;
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function summary(findings: readonly Finding[], path: string, protocol: { name: string | undefined; source: string }): string {
+  const counts = `${count(findings, 'ok', 'check')} ok, ${count(findings, 'warning', 'warning')}, ${count(findings, 'error', 'error')}`;
+  const verdict = hasErrors(findings) ? 'fails' : 'passes';
+  const what = protocol.name === undefined ? 'the kernel checks (boot protocol unknown)' : `the ${protocol.name} checks (protocol ${protocol.source})`;
+  return `summary: ${path} ${verdict} ${what}: ${counts}`;
+}
+
+/** `baremetal-kernel check`: prints one line per finding and a summary; exit 1 on any error. */
+export function runCheck(args: readonly string[], io: Io): number {
+  try {
+    const { path, boot } = parseCheckArguments(args);
+    const project = findKernelProject(io.cwd);
+    const elf = kernelPath(path, project, io);
+    const bytes = readKernel(elf, io);
+    const protocol = chooseProtocol(boot, project, bytes);
+    const findings = checkKernelImage(bytes, protocol.name);
+    io.stdout(`${[...findings.map(formatFinding), summary(findings, displayPath(elf, io), protocol)].join('\n')}\n`);
+    return hasErrors(findings) ? EXIT.failure : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import { OVMF_FIRMWARE_LOCATIONS } from '@baremetal-kernel/target';
+import { absent, ok, ONLY_FOR_UEFI, type Check } from './check.js';
+import type { DoctorMachine, DoctorProbe } from './machine.js';
+import { installFix, type HostRequirement } from './packages.js';
+import type { PackageManager } from './platform.js';
+
+/** QEMU boots every kernel (`cargo run`, `cargo test`); its version line says which QEMU it is. */
+export function checkQemu(probe: DoctorProbe, manager: PackageManager | undefined): Check {
+  const command = 'qemu-system-x86_64';
+  const fix = [installFix(manager, 'qemu')];
+  const path = probe.which(command);
+  if (path === undefined) return absent(command, 'not found', fix, true);
+  const version = probe.run(command, ['--version']);
+  const firstLine = version?.ok ? version.stdout.split('\n')[0]?.trim() : undefined;
+  if (!firstLine) return absent(command, `at ${path} fails \`${command} --version\``, fix, true);
+  return ok(command, `${firstLine} (${path})`);
+}
+
+/** A tool the runner calls by name: found in PATH or not. */
+export function checkCommand(
+  probe: DoctorProbe,
+  manager: PackageManager | undefined,
+  command: string,
+  requirement: HostRequirement,
+  name = command,
+): Check {
+  const path = probe.which(command);
+  if (path !== undefined) return ok(name, path);
+  return absent(name, 'not found', [installFix(manager, requirement)], true);
+}
+
+/** Homebrew's coreutils caveat: its GNU tools go by their own names in this directory. */
+const HOMEBREW_GNUBIN_PATH = 'export PATH="$(brew --prefix)/opt/coreutils/libexec/gnubin:$PATH"';
+
+/**
+ * The runner bounds each boot with GNU `timeout`. macOS has none; Homebrew's coreutils installs it
+ * as `gtimeout`, and as `timeout` only in its gnubin directory.
+ */
+export function checkTimeout(probe: DoctorProbe, manager: PackageManager | undefined): Check {
+  const name = 'timeout (coreutils)';
+  const path = probe.which('timeout');
+  if (path !== undefined) return ok(name, path);
+  const gtimeout = probe.which('gtimeout');
+  if (gtimeout !== undefined) {
+    return absent(name, `not found, but ${gtimeout} is: put coreutils' gnubin first in PATH`, [HOMEBREW_GNUBIN_PATH], true);
+  }
+  const fix = [installFix(manager, 'timeout'), ...(manager === 'brew' ? [HOMEBREW_GNUBIN_PATH] : [])];
+  return absent(name, 'not found', fix, true);
+}
+
+/** UEFI firmware for `cargo run -- --uefi`: `$OVMF_CODE`, else the runner's list of locations. */
+export function checkOvmf(machine: DoctorMachine, manager: PackageManager | undefined): Check {
+  const { probe, ovmfCodeOverride } = machine;
+  if (ovmfCodeOverride !== undefined && ovmfCodeOverride !== '') {
+    if (probe.isFile(ovmfCodeOverride)) return ok('OVMF', `${ovmfCodeOverride} (OVMF_CODE)`, false);
+    return absent('OVMF', `OVMF_CODE=${ovmfCodeOverride} does not exist; ${ONLY_FOR_UEFI}`, ['unset OVMF_CODE'], false);
+  }
+  const found = OVMF_FIRMWARE_LOCATIONS.find((location) => probe.isFile(location.code));
+  if (found === undefined) return absent('OVMF', `not found; ${ONLY_FOR_UEFI}`, [installFix(manager, 'ovmf')], false);
+  const vars = found.vars !== undefined && probe.isFile(found.vars) ? ` with ${found.vars}` : '';
+  return ok('OVMF', `${found.code}${vars}`, false);
+}

@@ -1,0 +1,22 @@
+import type { MachineProbe } from '@baremetal-kernel/target';
+
+/**
+ * Everything `doctor` asks of the machine, so that tests can fake any machine. Commands and
+ * directories go through the target package's {@link MachineProbe} (which toolchain detection
+ * shares); the rest is what the boot tools need besides.
+ */
+export interface DoctorProbe extends MachineProbe {
+  /** The absolute path `command` resolves to through PATH (like `command -v`), or undefined. */
+  which(command: string): string | undefined;
+  isFile(path: string): boolean;
+}
+
+export interface DoctorMachine {
+  readonly probe: DoctorProbe;
+  /** `process.platform`: 'linux', 'darwin', ... */
+  readonly os: string;
+  /** The text of /etc/os-release (Linux), or undefined when there is none. */
+  readonly osRelease: string | undefined;
+  /** `$OVMF_CODE`, which the runner prefers over its search for the firmware. */
+  readonly ovmfCodeOverride: string | undefined;
+}

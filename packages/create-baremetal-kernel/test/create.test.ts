@@ -1,0 +1,212 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCreate } from '../src/commands/create.js';
+import { parseCreateArguments } from '../src/create-args.js';
+import { VERSION } from '../src/version.js';
+import { BARE_MACHINE, SYSTEM_MACHINE, fakeDependencies, memoryIo, scriptedPrompter, temporaryDirectory } from './support.js';
+
+async function create(argv: string[], options: { cwd?: string; interactive?: boolean; deps?: Parameters<typeof fakeDependencies>[0] } = {}) {
+  const cwd = options.cwd ?? temporaryDirectory();
+  const { io, stdout, stderr } = memoryIo(cwd, { interactive: options.interactive ?? false });
+  const status = await runCreate(argv, io, fakeDependencies(options.deps));
+  return { status, stdout: stdout(), stderr: stderr(), cwd };
+}
+
+describe('parseCreateArguments', () => {
+  it('reads the directory and every option', () => {
+    expect(
+      parseCreateArguments(['os', '--name', 'my-os', '--boot', 'multiboot2', '--preset', 'x86-64-v2', '--modules', 'a, b,', '--toolchain', 'system', '-y', '--dry-run', '--force']),
+    ).toEqual({
+      directory: 'os',
+      name: 'my-os',
+      boot: 'multiboot2',
+      preset: 'x86-64-v2',
+      modules: ['a', 'b'],
+      toolchain: 'system',
+      yes: true,
+      dryRun: true,
+      force: true,
+      help: false,
+      version: false,
+    });
+  });
+});
+
+describe('create-baremetal-kernel', () => {
+  it('scaffolds with --yes, lists the files and the next commands for the detected toolchain', async () => {
+    const { status, stdout, stderr, cwd } = await create(['my-os', '--yes']);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^Wrote a multiboot2 kernel \(preset baseline, toolchain system\) to my-os:\n {2}\.cargo\/config\.toml\n/);
+    expect(stdout).toContain('\n  src/main.rs\n');
+    expect(stdout).toMatch(/\nNext:\n\n {2}cd my-os\n {2}cargo run {4}# boot it in QEMU through GRUB \(add -- --direct for the fast path\)\n {2}cargo test {3}# run the in-kernel tests in QEMU\n$/);
+    expect(readFileSync(join(cwd, 'my-os', 'Cargo.toml'), 'utf8')).toContain('name = "my-os"');
+    expect(statSync(join(cwd, 'my-os', 'runner')).mode & 0o111).not.toBe(0);
+  });
+
+  it('takes the name from --name, the directory from the argument', async () => {
+    const { status, cwd } = await create(['kernels/x', '--name', 'real-name', '--yes']);
+    expect(status).toBe(0);
+    expect(readFileSync(join(cwd, 'kernels', 'x', 'Cargo.toml'), 'utf8')).toContain('name = "real-name"');
+  });
+
+  it('defaults the name to my-kernel without a directory or a terminal, and never prompts', async () => {
+    const { status, cwd } = await create([]);
+    expect(status).toBe(0);
+    expect(existsSync(join(cwd, 'my-kernel', 'Cargo.toml'))).toBe(true);
+  });
+
+  it('records the preset and toolchain asked for', async () => {
+    const { status, stdout, cwd } = await create(['os', '--preset', 'x86-64-v3', '--toolchain', 'rustup-stable']);
+    expect(status).toBe(0);
+    // rustup-stable is not usable on this machine: its fix comes first.
+    expect(stdout).toContain('\n  cd os\n  install rustup\n  rustup target add x86_64-unknown-none\n  cargo run');
+    const manifest = readFileSync(join(cwd, 'os', 'Cargo.toml'), 'utf8');
+    expect(manifest).toContain('preset = "x86-64-v3"\ntoolchain = "rustup-stable"');
+    expect(existsSync(join(cwd, 'os', 'rust-toolchain.toml'))).toBe(true);
+  });
+
+  it('says to put /usr/bin first when rustup shadows the system toolchain', async () => {
+    const shadowed = {
+      ...SYSTEM_MACHINE,
+      statuses: SYSTEM_MACHINE.statuses.map((status) => (status.name === 'system' ? { ...status, fix: ['export PATH=/usr/bin:$PATH'] } : status)),
+    };
+    const { stdout } = await create(['os', '--yes'], { deps: { report: shadowed } });
+    expect(stdout).toContain('\n  cd os\n  export PATH=/usr/bin:$PATH\n  cargo run');
+  });
+
+  it('falls back to rustup-stable with its setup when no toolchain is usable', async () => {
+    const { status, stdout } = await create(['os', '--yes'], { deps: { report: BARE_MACHINE } });
+    expect(status).toBe(0);
+    expect(stdout).toContain('(preset baseline, toolchain rustup-stable)');
+    expect(stdout).toContain('\n  install rustup\n  rustup target add x86_64-unknown-none\n');
+  });
+
+  it('names the boot tools that are missing', async () => {
+    const { stdout } = await create(['os', '--yes'], { deps: { onPath: (program) => program === 'qemu-system-x86_64' } });
+    expect(stdout).toMatch(/\nMissing to boot it: GRUB, xorriso, mtools\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
+  });
+
+  it('lists the files on a dry run and writes nothing', async () => {
+    const { status, stdout, cwd } = await create(['os', '--dry-run']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^Would write a multiboot2 kernel \(preset baseline, toolchain system\) to os:\n/);
+    expect(stdout).toMatch(/Nothing was written \(--dry-run\)\.\n$/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('prints help and the version', async () => {
+    expect((await create(['--help'])).stdout).toMatch(/^Usage: create-baremetal-kernel \[dir\] \[options\]/);
+    expect((await create(['-v'])).stdout).toBe(`${VERSION}\n`);
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(manifest.version);
+  });
+
+  it('asks, on a terminal, for what the flags did not say, and uses the answers', async () => {
+    const asked: string[] = [];
+    const { status, stdout, cwd } = await create([], {
+      interactive: true,
+      deps: { prompter: scriptedPrompter(['tty-os', '', 'x86-64-v2', ''], asked) },
+    });
+    expect(asked).toEqual(['Project name', 'Boot protocol', 'CPU feature preset', 'Rust toolchain']);
+    expect(status).toBe(0);
+    expect(stdout).toContain('(preset x86-64-v2, toolchain system)');
+    expect(readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8')).toContain('preset = "x86-64-v2"');
+  });
+
+  it('asks nothing on a terminal with --yes', async () => {
+    const { status } = await create(['os', '--yes'], { interactive: true });
+    expect(status).toBe(0);
+  });
+});
+
+describe('bad input: one clear line, a non-zero exit, nothing written', () => {
+  async function rejected(argv: string[], cwd?: string) {
+    const result = await create(argv, cwd === undefined ? {} : { cwd });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    return result;
+  }
+
+  it.each([
+    ['1os', "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter\n"],
+    ['my os', "error: invalid project name: 'my os' contains a space; use only letters, digits, '-' and '_'\n"],
+    ['core', "error: invalid project name: 'core' is the name of a built-in crate\n"],
+    ['std', "error: invalid project name: 'std' is the name of a built-in crate\n"],
+    ['alloc', "error: invalid project name: 'alloc' is the name of a built-in crate\n"],
+    ['test', "error: invalid project name: 'test' is the name of a built-in crate\n"],
+  ])('rejects the name %j', async (name, message) => {
+    const { stderr, cwd } = await rejected([name]);
+    expect(stderr).toBe(message);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('rejects an empty name', async () => {
+    expect((await rejected(['--name', ''])).stderr).toBe('error: invalid project name: the project name is empty\n');
+  });
+
+  it('rejects a name that is a path escaping with ..', async () => {
+    const { stderr, cwd } = await rejected(['--name', '../escape']);
+    expect(stderr).toBe("error: the project name '../escape' is a path: give a plain name, or pass the directory as the first argument\n");
+    expect(existsSync(join(cwd, '..', 'escape'))).toBe(false);
+  });
+
+  it('rejects a non-empty directory without --force, and leaves it alone', async () => {
+    const cwd = temporaryDirectory();
+    mkdirSync(join(cwd, 'os'));
+    writeFileSync(join(cwd, 'os', 'keep.txt'), 'mine');
+    const { stderr } = await rejected(['os', '--yes'], cwd);
+    expect(stderr).toBe('error: os is not empty (1 entry); use --force to write into it\n');
+    expect(readdirSync(join(cwd, 'os'))).toEqual(['keep.txt']);
+  });
+
+  it('writes into a non-empty directory with --force', async () => {
+    const cwd = temporaryDirectory();
+    mkdirSync(join(cwd, 'os'));
+    writeFileSync(join(cwd, 'os', 'keep.txt'), 'mine');
+    expect((await create(['os', '--yes', '--force'], { cwd })).status).toBe(0);
+    expect(readdirSync(join(cwd, 'os'))).toContain('keep.txt');
+    expect(readdirSync(join(cwd, 'os'))).toContain('Cargo.toml');
+  });
+
+  it('rejects a file where the directory should be', async () => {
+    const cwd = temporaryDirectory();
+    writeFileSync(join(cwd, 'os'), 'a file');
+    expect((await rejected(['os'], cwd)).stderr).toBe('error: os exists and is not a directory\n');
+  });
+
+  it('rejects a directory that cannot be written', async () => {
+    const { stderr } = await rejected(['/proc/baremetal-kernel-cli/os', '--yes']);
+    expect(stderr).toMatch(/^error: cannot write \/proc\/baremetal-kernel-cli\/os: ENOENT/);
+  });
+
+  it.each([
+    [['--boot', 'multiboot'], "error: unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?\n"],
+    [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3); did you mean 'x86-64-v2'?\n"],
+    [['--toolchain', 'nightly'], "error: unknown toolchain 'nightly' (known: auto, rustup-stable, rustup-nightly, system)\n"],
+    [['--modules', 'gdt'], "error: unknown module 'gdt' (no modules are available yet)\n"],
+  ])('rejects %j with the known choices', async (flags, message) => {
+    expect((await rejected(['os', ...flags])).stderr).toBe(message);
+  });
+
+  it('reports every problem at once', async () => {
+    const { stderr } = await rejected(['1os', '--preset', 'fast', '--boot', 'grub']);
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('rejects a boot protocol this version has no kernel for', async () => {
+    const { stderr, cwd } = await rejected(['os', '--boot', 'limine']);
+    expect(stderr).toBe('error: the limine boot protocol has no kernel templates in this version of baremetal-kernel\n');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.each([
+    [['--bot', 'x'], /^error: Unknown option '--bot'\. .*\(see --help\)\n$/],
+    [['a', 'b'], /^error: one directory only, got 2: a b\n$/],
+  ])('rejects bad usage %j with exit 2', async (argv, message) => {
+    const result = await rejected(argv);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The published bins, bundled as they ship, run as child processes: without a terminal (as in
+ * CI), and in a pseudo-terminal answering the prompts with real keystrokes.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileTemplates, loadTemplates, planKernel } from '@baremetal-kernel/generators';
+import { validateKernelRequest } from '@baremetal-kernel/target';
+import { temporaryDirectory } from './support.js';
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const createBin = join(packageRoot, 'dist', 'create-baremetal-kernel.js');
+const commandsBin = join(packageRoot, 'dist', 'baremetal-kernel.js');
+/** Debian's toolchain first, as for every kernel build here. */
+const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+
+beforeAll(() => {
+  // Test what ships: the bundle, rebuilt from the current sources.
+  execFileSync(process.execPath, [join(packageRoot, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}, 60_000);
+
+function runBin(bin: string, args: string[], cwd: string) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('create-baremetal-kernel as a process', () => {
+  it('scaffolds without a terminal exactly what the generator plans, and the kernel boots', () => {
+    const cwd = temporaryDirectory();
+    const result = runBin(createBin, ['cli-os', '--yes'], cwd);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Wrote a multiboot2 kernel \(preset baseline, toolchain system\) to cli-os:/);
+
+    const validation = validateKernelRequest({ name: 'cli-os', toolchain: 'system' });
+    if (!validation.ok) throw new Error('invalid test configuration');
+    const plan = planKernel(validation.config, compileTemplates(loadTemplates()));
+    for (const file of plan.files) expect(readFileSync(join(cwd, 'cli-os', file.path), 'utf8'), file.path).toBe(file.contents);
+
+    const boot = spawnSync('cargo', ['run', '--', '--direct'], {
+      cwd: join(cwd, 'cli-os'),
+      env: { ...env, CARGO_TARGET_DIR: join(process.env.TMPDIR ?? '/tmp', 'baremetal-kernel-test-cache', 'e2e-multiboot2-system-baseline') },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(boot.status, boot.stderr).toBe(0);
+    expect(boot.stdout.replaceAll('\r', '')).toMatch(/^\[kernel\] cli-os 0\.1\.0$/m);
+  }, 300_000);
+
+  it('never waits for input when there is no terminal, even with stdin left open', async () => {
+    const cwd = temporaryDirectory();
+    const child = spawn(process.execPath, [createBin, 'open-stdin-os'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const status = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error('create-baremetal-kernel waited for input'));
+      }, 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    expect(status).toBe(0);
+    expect(existsSync(join(cwd, 'open-stdin-os', 'Cargo.toml'))).toBe(true);
+  }, 30_000);
+
+  it('fails bad input with one line and writes nothing', () => {
+    const cwd = temporaryDirectory();
+    expect(runBin(createBin, ['1os'], cwd)).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter\n",
+    });
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('answers --version and list --json through the other bin', () => {
+    const cwd = temporaryDirectory();
+    expect(runBin(createBin, ['--version'], cwd).stdout).toBe('0.1.0\n');
+    const list = runBin(commandsBin, ['list', '--json'], cwd);
+    expect(list.status).toBe(0);
+    expect((JSON.parse(list.stdout) as { presets: unknown[] }).presets).toHaveLength(3);
+  });
+});
+
+describe('create-baremetal-kernel in a terminal', () => {
+  it('asks each question with a default, and moves through choices with the arrow keys', () => {
+    const cwd = temporaryDirectory();
+    const down = '\u001b[B';
+    const steps = [
+      ['Project name', 'tty-os\r'],
+      ['Boot protocol', '\r'],
+      ['CPU feature preset', `${down}\r`],
+      ['Rust toolchain', '\r'],
+    ];
+    const session = spawnSync(
+      'python3',
+      [join(packageRoot, 'test', 'fixtures', 'pty-session.py'), JSON.stringify(steps), process.execPath, createBin],
+      { cwd, env: { ...env, TERM: 'xterm' }, encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(session.status, `${session.stdout}\n${session.stderr}`).toBe(0);
+    expect(session.stdout).toContain('Wrote a multiboot2 kernel (preset x86-64-v2, toolchain system) to tty-os:');
+    expect(readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8')).toContain('preset = "x86-64-v2"');
+  }, 120_000);
+});
