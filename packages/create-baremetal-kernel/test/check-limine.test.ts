@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { LIMINE, type LimineRequestId } from '@baremetal-kernel/target';
 import { checkKernelImage } from '../src/check/kernel-image.js';
 import { formatFinding } from '../src/check/findings.js';
-import { LIMINE_MORE_REQUESTS } from '../src/check/limine-requests.js';
 import {
   buildElf,
   check,
@@ -90,7 +89,7 @@ describe('check on a well-formed Limine kernel', () => {
   });
 
   it('names the requests the target model does not list yet, and warns about unknown IDs', () => {
-    const data = concat(START, baseRevision(6), request(LIMINE_MORE_REQUESTS.mp), request(UNKNOWN_ID), END);
+    const data = concat(START, baseRevision(6), request(LIMINE.requests.mp), request(UNKNOWN_ID), END);
     const image = limineImage(data);
     expect(lines(image.bytes).slice(6)).toEqual([
       `ok: Limine MP request at ${at(image, 56)}`,

@@ -83,6 +83,25 @@ export const MULTIBOOT2 = {
   },
   /** Memory map entry types (§3.6.8). */
   memoryTypes: { available: 1, acpiReclaimable: 3, preserveOnHibernation: 4, defective: 5 },
+  /** Header tag types (§3.1.3-§3.1.13): not the boot information's numbering above. */
+  headerTags: {
+    0: 'end',
+    1: 'information request',
+    2: 'address',
+    3: 'entry address',
+    4: 'console flags',
+    5: 'framebuffer',
+    6: 'module alignment',
+    7: 'EFI boot services',
+    8: 'EFI i386 entry address',
+    9: 'EFI amd64 entry address',
+    10: 'relocatable header',
+  } as Readonly<Record<number, string>>,
+  /**
+   * Everything loads below 4 GiB: header addresses are 32-bit (§3.1.5), the entry runs in 32-bit
+   * protected mode (§3.3), and our 32-bit entry identity-maps only the first 4 GiB.
+   */
+  loadAddressLimit: 0x1_0000_0000,
 } as const;
 
 /** A Limine request ID: the common magic followed by the request's own two words. */
@@ -116,6 +135,22 @@ export const LIMINE = {
     executableAddress: limineRequest('0x71ba76863cc55f63', '0xb2644a48c516a487'),
     rsdp: limineRequest('0xc5e77b6b397e7b43', '0x27637845accdcf3c'),
     module: limineRequest('0x3e7e279702be32af', '0xca1c4f3bd1280cee'),
+    pagingMode: limineRequest('0x95c1a0edab0944cb', '0xa4e5cb3842f7488a'),
+    mp: limineRequest('0x95a67b819a1b857e', '0xa0b61b723b6a73e0'),
+    entryPoint: limineRequest('0x13d86c035a1cd3e1', '0x2b0caa89d8f3026a'),
+    executableFile: limineRequest('0xad97e90e83f1ed67', '0x31eb5d1c5ff23b69'),
+    smbios: limineRequest('0x9e9046f11e095391', '0xaa4a520fefbde5ee'),
+    efiSystemTable: limineRequest('0x5ceba5163eaaf6d6', '0x0a6981610cf65fcc'),
+    efiMemoryMap: limineRequest('0x7df62a431d6872d5', '0xa4fcdfb3e57306c8'),
+    dateAtBoot: limineRequest('0x502746e184c088aa', '0xfbc5ec83e6327893'),
+    deviceTreeBlob: limineRequest('0xb40ddb48fb54bac7', '0x545081493f81ffb7'),
+    bootloaderPerformance: limineRequest('0x6b50ad9bf36d13ad', '0xdc4c7e88fc759e17'),
+    keepIommu: limineRequest('0x8ebaabe51f490179', '0x2aa86a59ffb4ab0f'),
+    tscFrequency: limineRequest('0x10f2ee1d87d195e4', '0xf747a2b78f6ddb31'),
+    tpmEventLog: limineRequest('0x98e094fc7e76e979', '0xee8d8775c54e1d1f'),
+    flantermFbInitParams: limineRequest('0x3259399fe7c5f126', '0xe01c1c8c5db9d1a9'),
+    entropy: limineRequest('0x65ea80255d5682c5', '0x9117240723f493eb'),
+    riscvBspHartId: limineRequest('0x1369359f025525f9', '0x2ff2a56178391bb6'),
   },
   /** Memory map entry types (§Memory Map Feature). */
   memoryTypes: {
@@ -131,6 +166,8 @@ export const LIMINE = {
   },
   /** The loader gives at least this much stack (§Machine State at Entry). */
   minimumStackBytes: 65536,
+  /** PT_LOAD segments sharing a page must have the same permissions (Limine common/lib/elf.c). */
+  pageSize: 0x1000,
 } as const;
 
 export const PVH: PvhEntry = {

@@ -2,7 +2,7 @@
  * Checking a built kernel against its boot protocol as the target model defines it: the ELF, where
  * its segments lie and where it is entered, and the protocol's own structures.
  */
-import { findBootProtocol, type BootProtocol, type BootProtocolName } from '@baremetal-kernel/target';
+import { MULTIBOOT2, findBootProtocol, type BootProtocol, type BootProtocolName } from '@baremetal-kernel/target';
 import { elfTypeName, ET_DYN, ET_EXEC, readElf, type ElfImage } from './elf.js';
 import { error, type Finding } from './findings.js';
 import { checkLimineRequests, checkLimineSegments, hasLimineMarkers } from './limine.js';
@@ -10,12 +10,8 @@ import { checkMultiboot2Header, findMultiboot2Header } from './multiboot2.js';
 import { checkPvhNote } from './pvh.js';
 import { checkEntryPoint, checkSegmentsInRange } from './segments.js';
 
-/**
- * The end of what a multiboot2 kernel may occupy: GRUB enters it in 32-bit protected mode, its
- * addresses are 32-bit (Multiboot2 §3.1.5, §3.3), and our entry32.rs identity-maps only the first
- * 4 GiB. Not in the target model yet.
- */
-export const MULTIBOOT2_ADDRESS_LIMIT = 0x1_0000_0000n;
+/** The end of what a multiboot2 kernel may occupy (the target model says why). */
+export const MULTIBOOT2_ADDRESS_LIMIT = BigInt(MULTIBOOT2.loadAddressLimit);
 
 export interface DetectedProtocol {
   readonly name: BootProtocolName;

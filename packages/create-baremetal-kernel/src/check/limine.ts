@@ -1,7 +1,6 @@
 /**
  * The Limine boot protocol (PROTOCOL.md of the limine-protocol repository, base revision 6; the
- * loader's own common/lib/elf.c and common/protos/limine.c for what it refuses). See
- * /work/scratch/limine-facts.md for the sources.
+ * loader's own common/lib/elf.c and common/protos/limine.c for what it refuses).
  */
 import { findBootProtocol, LIMINE } from '@baremetal-kernel/target';
 import { findWords, hex, readU64, words } from './bytes.js';
@@ -24,9 +23,8 @@ import { checkSegmentsInRange } from './segments.js';
 /**
  * Limine maps PT_LOAD segments in 4 KiB pages and refuses two segments with different permissions
  * in one page (common/lib/elf.c: "PHDRs with different permissions sharing the same memory page").
- * Not in the target model yet.
  */
-export const LIMINE_PAGE_SIZE = 0x1000n;
+export const LIMINE_PAGE_SIZE = BigInt(LIMINE.pageSize);
 /** §Base Revisions: the tag and every request are 8-byte aligned; the loader scans in 8-byte steps. */
 const LIMINE_ALIGNMENT = 8n;
 /** 2^64: the end of the address space; a segment must not wrap around it. */

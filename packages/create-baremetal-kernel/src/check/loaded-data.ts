@@ -36,7 +36,7 @@ export function findInLoadedData(bytes: Uint8Array, chunks: readonly FileBackedC
     .sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
 }
 
-/** Whether the words at an occurrence can be read as `count` u64 without leaving its chunk. */
+/** Whether `size` bytes from an occurrence can be read without leaving its chunk. */
 export function fitsInChunk(chunks: readonly FileBackedChunk[], occurrence: Occurrence, size: number): boolean {
   return chunks.some((chunk) => occurrence.fileOffset >= chunk.fileStart && occurrence.fileOffset + size <= chunk.fileEnd);
 }

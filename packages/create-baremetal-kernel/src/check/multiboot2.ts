@@ -13,23 +13,8 @@ const TAG_HEADER_SIZE = 8;
 /** §3.1.3: flags bit 0, "optional": a loader that does not know the tag may ignore it. */
 const TAG_FLAG_OPTIONAL = 1;
 
-/**
- * Header tag types, §3.1.3 to §3.1.13 (the target model's `MULTIBOOT2.tags` are the boot
- * information tags of §3.6, a different numbering).
- */
-export const MULTIBOOT2_HEADER_TAG_NAMES: Readonly<Record<number, string>> = {
-  0: 'end', // §3.1.3
-  1: 'information request', // §3.1.4
-  2: 'address', // §3.1.5
-  3: 'entry address', // §3.1.6
-  4: 'console flags', // §3.1.9 (flags tag)
-  5: 'framebuffer', // §3.1.10
-  6: 'module alignment', // §3.1.11
-  7: 'EFI boot services', // §3.1.12
-  8: 'EFI i386 entry address', // §3.1.7
-  9: 'EFI amd64 entry address', // §3.1.8
-  10: 'relocatable header', // §3.1.13
-};
+/** Header tag names (§3.1.3-§3.1.13), from the target model. */
+export const MULTIBOOT2_HEADER_TAG_NAMES = MULTIBOOT2.headerTags;
 
 /** File offsets in `[start, end)`, stepping by `step`, where the 32-bit header magic lies. */
 function magicOffsets(bytes: Uint8Array, start: number, end: number, step: number): number[] {
