@@ -176,6 +176,21 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect((await rejected(['os'], cwd)).stderr).toBe('error: os exists and is not a directory\n');
   });
 
+  it('leaves nothing behind when writing fails half way', async () => {
+    // Templates that make a file `src` and then `src/main.rs`: the second write fails.
+    const broken = new Map([
+      ['kernel/Cargo.toml.hbs', () => '[package]\n'],
+      ['kernel/src.hbs', () => 'a file where a directory must go\n'],
+      ['kernel/src/main.rs.hbs', () => 'fn main() {}\n'],
+      ['boot/multiboot2/linker.ld.hbs', () => ''],
+    ]);
+    const cwd = temporaryDirectory();
+    const { status, stderr } = await create(['os', '--yes'], { cwd, deps: { templates: () => broken } });
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/^error: cannot write os: (ENOTDIR|EEXIST)/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('rejects a directory that cannot be written', async () => {
     const { stderr } = await rejected(['/proc/baremetal-kernel-cli/os', '--yes']);
     expect(stderr).toMatch(/^error: cannot write \/proc\/baremetal-kernel-cli\/os: ENOENT/);

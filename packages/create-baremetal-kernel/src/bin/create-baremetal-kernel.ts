@@ -1,7 +1,16 @@
 // `npm create baremetal-kernel` / `npx create-baremetal-kernel`: scaffold a kernel.
-import { runCreate } from '../commands/create.js';
-import { createDependencies } from '../dependencies.js';
+import { detectToolchainsFast } from '@baremetal-kernel/target/node';
 import { processIo } from '../io.js';
 
 const io = processIo();
-process.exitCode = await runCreate(process.argv.slice(2), io, createDependencies(io));
+const argv = process.argv.slice(2);
+// Toolchain detection waits on `rustc -vV` processes: start them first, so that they run while
+// the rest of the CLI (the templates above all) loads.
+const answersWithoutDetection = argv.some((arg) => ['-h', '--help', '-v', '--version'].includes(arg));
+const detection = answersWithoutDetection ? undefined : detectToolchainsFast(io.env);
+// Marks a rejection as handled if the command ends before it needs the result.
+detection?.catch(() => undefined);
+
+const [{ runCreate }, { createDependencies }] = await Promise.all([import('../commands/create.js'), import('../dependencies.js')]);
+const dependencies = createDependencies(io);
+process.exitCode = await runCreate(argv, io, detection ? { ...dependencies, detectToolchains: () => detection } : dependencies);
