@@ -84,14 +84,8 @@ export function concat(...parts: readonly Uint8Array[]): Uint8Array {
 // A minimal ELF64 builder (ELF-64 Object File Format 1.5, §3 and §7)
 // ---------------------------------------------------------------------------------------------
 
-export const PT_LOAD = 1;
-export const PT_DYNAMIC = 2;
-export const PT_NOTE = 4;
-export const PF_X = 1;
-export const PF_W = 2;
-export const PF_R = 4;
-export const ET_EXEC = 2;
-export const ET_DYN = 3;
+import { ET_EXEC, PT_LOAD } from '../src/check/elf.js';
+export { ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_LOAD, PT_NOTE } from '../src/check/elf.js';
 
 export interface SegmentSpec {
   readonly type?: number;
