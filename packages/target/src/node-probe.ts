@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import {
   SYSTEM_RUSTC_CANDIDATES,
   detectToolchains,
@@ -38,19 +38,26 @@ function rustupHome(env: NodeJS.ProcessEnv): string {
   return env.RUSTUP_HOME ?? join(env.HOME ?? homedir(), '.rustup');
 }
 
-/** The first executable `program` in PATH, as a path, or undefined. */
-export function findOnPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const directory of (env.PATH ?? '').split(delimiter)) {
-    if (!directory) continue;
-    const candidate = join(directory, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
-  return undefined;
+}
+
+/**
+ * Like `command -v`: the first executable file `program` in the absolute directories of PATH, or
+ * `program` itself when it is a path. No process is started.
+ */
+export function findOnPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (program.includes('/')) return isExecutableFile(program) ? program : undefined;
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter((directory) => isAbsolute(directory))
+    .map((directory) => join(directory, program))
+    .find(isExecutableFile);
 }
 
 /** Whether an executable is rustup's proxy (`~/.cargo/bin/rustc` links to, or copies, rustup). */

@@ -1,7 +1,6 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { nodeProbe } from '@baremetal-kernel/target/node';
+import { findOnPath, nodeProbe } from '@baremetal-kernel/target/node';
 import { CliError } from '../errors.js';
 import { formatReport, reportToJson } from '../doctor/format.js';
 import type { DoctorMachine, DoctorProbe } from '../doctor/machine.js';
@@ -34,22 +33,6 @@ function isFile(path: string): boolean {
   }
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return isFile(path);
-  } catch {
-    return false;
-  }
-}
-
-/** Like `command -v`: the first executable `command` in the PATH of `env`. */
-function which(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  if (command.includes('/')) return isExecutableFile(command) ? command : undefined;
-  const directories = (env.PATH ?? '').split(delimiter).filter((directory) => isAbsolute(directory));
-  return directories.map((directory) => join(directory, command)).find(isExecutableFile);
-}
-
 function readOsRelease(): string | undefined {
   for (const path of OS_RELEASE_FILES) {
     try {
@@ -63,7 +46,7 @@ function readOsRelease(): string | undefined {
 
 /** The real machine: child processes (with the environment of `io`), the file system, the OS. */
 export function nodeMachine(env: NodeJS.ProcessEnv): DoctorMachine {
-  const probe: DoctorProbe = { ...nodeProbe(env), which: (command) => which(command, env), isFile };
+  const probe: DoctorProbe = { ...nodeProbe(env), which: (command) => findOnPath(command, env), isFile };
   return { probe, os: process.platform, osRelease: readOsRelease(), ovmfCodeOverride: env.OVMF_CODE };
 }
 
