@@ -70,9 +70,9 @@ export function kernelView(config: KernelConfig) {
       isRustup: toolchain.rustToolchainFile !== undefined,
       buildStd: toolchain.buildStd,
       setup: toolchain.setup,
-      /** For the generated CI workflow. */
-      bootPackages: MULTIBOOT2_BOOT_PACKAGES,
-      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...MULTIBOOT2_BOOT_PACKAGES],
+      /** Debian packages, space-separated, for the README and the CI workflow. */
+      bootPackages: MULTIBOOT2_BOOT_PACKAGES.join(' '),
+      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...MULTIBOOT2_BOOT_PACKAGES].join(' '),
     },
     cargo: cargoConfig(config),
     rustToolchain: rustToolchain(config),
