@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import {
@@ -147,8 +147,72 @@ function proxySysroot(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   return name ? toolchainDirectory(rustupHome(env), name) : undefined;
 }
 
+/**
+ * `rustc -vV` answers kept between runs, as cargo keeps them in target/.rustc_info.json: keyed by
+ * the compiler binary's path, size and modification time, so an upgraded compiler is asked again.
+ */
+export class RustcInfoCache {
+  private readonly entries: Record<string, { key: string; output: string }>;
+  private changed = false;
+
+  constructor(private readonly file: string | undefined) {
+    let entries = {};
+    try {
+      if (file) entries = JSON.parse(readFileSync(file, 'utf8')) as typeof entries;
+    } catch {
+      // no cache yet, or an unreadable one: start afresh
+    }
+    this.entries = entries;
+  }
+
+  /** The file a real rustc binary is (for a rustup proxy: the toolchain's own rustc). */
+  static identity(binary: string): string | undefined {
+    try {
+      const real = realpathSync(binary);
+      const { size, mtimeMs } = statSync(real);
+      return `${real}:${size}:${mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async versionOutput(executable: string, binary: string | undefined, env: NodeJS.ProcessEnv): Promise<CommandResult | undefined> {
+    const key = binary ? RustcInfoCache.identity(binary) : undefined;
+    const cached = this.entries[executable];
+    if (key && cached?.key === key) return { ok: true, stdout: cached.output };
+    const result = await runAsync(executable, ['-vV'], env);
+    if (key && result?.ok) {
+      this.entries[executable] = { key, output: result.stdout };
+      this.changed = true;
+    }
+    return result;
+  }
+
+  /** Writes the cache if it changed; a cache that cannot be written is simply not kept. */
+  save(): void {
+    if (!this.file || !this.changed) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}`;
+      writeFileSync(temporary, JSON.stringify(this.entries));
+      renameSync(temporary, this.file);
+    } catch {
+      // read-only home, full disk: detection still worked
+    }
+  }
+}
+
+/** $XDG_CACHE_HOME/baremetal-kernel/rustc-info.json, or under ~/.cache. */
+export function defaultRustcInfoCacheFile(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'baremetal-kernel', 'rustc-info.json');
+}
+
 /** Detects the toolchains like `detectToolchains(nodeProbe(env))`, in a fraction of the time. */
-export async function detectToolchainsFast(env: NodeJS.ProcessEnv = process.env): Promise<ToolchainReport> {
+export async function detectToolchainsFast(
+  env: NodeJS.ProcessEnv = process.env,
+  cacheFile: string | undefined = defaultRustcInfoCacheFile(env),
+): Promise<ToolchainReport> {
+  const cache = new RustcInfoCache(cacheFile);
   const rustcOnPath = findOnPath('rustc', env);
   const rustupInstalled = findOnPath('rustup', env) !== undefined;
   // Every rustc detection may ask about, with the absolute path of each.
@@ -162,21 +226,28 @@ export async function detectToolchainsFast(env: NodeJS.ProcessEnv = process.env)
     [...rustcs].map(async ([command, executable]) => {
       // A real rustc's sysroot is the parent of its bin/ directory; a rustup proxy's is its
       // active toolchain, which only the proxy knows when something overrides the default.
-      const knownSysroot = isRustupProxy(executable) ? proxySysroot(env, process.cwd()) : dirname(dirname(realpathSync(executable)));
+      const proxy = isRustupProxy(executable);
+      const knownSysroot = proxy ? proxySysroot(env, process.cwd()) : dirname(dirname(realpathSync(executable)));
+      // The binary that answers: a proxy's answer is cached only when its toolchain is known.
+      const binary = proxy ? (knownSysroot ? join(knownSysroot, 'bin', 'rustc') : undefined) : executable;
       const [version, sysroot] = await Promise.all([
-        runAsync(executable, ['-vV'], env),
+        cache.versionOutput(executable, binary, env),
         knownSysroot ? Promise.resolve({ ok: true, stdout: `${knownSysroot}\n` }) : runAsync(executable, ['--print', 'sysroot'], env),
       ]);
       answers.set(key(command, ['-vV']), version);
       answers.set(key(command, ['--print', 'sysroot']), sysroot);
     }),
   );
+  cache.save();
   const slow = nodeProbe(env);
   return detectToolchains({
     run(command, args) {
       if (command === 'rustup') return rustupInstalled ? rustupFromDisk(args, env) : undefined;
       const id = key(command, args);
-      return answers.has(id) ? answers.get(id) : slow.run(command, args);
+      if (answers.has(id)) return answers.get(id);
+      // A rustc detection asks about but that is not there: no process needed to know that.
+      if (basename(command) === 'rustc' && !rustcs.has(command)) return undefined;
+      return slow.run(command, args);
     },
     isDirectory: slow.isDirectory,
   });

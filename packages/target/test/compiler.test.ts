@@ -4,7 +4,7 @@
  * skip, when it has not.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -237,7 +237,34 @@ describe('a no_std crate and C code built with each preset', () => {
 describe('fast toolchain detection', () => {
   it('reports exactly what the thorough detection reports, on this machine', async () => {
     const { detectToolchainsFast } = await import('../src/node-probe.js');
-    expect(await detectToolchainsFast(env)).toEqual(detectToolchains(nodeProbe(env)));
+    const cacheFile = join(mkdtempSync(join(tmpdir(), 'rustc-info-')), 'rustc-info.json');
+    expect(await detectToolchainsFast(env, cacheFile)).toEqual(detectToolchains(nodeProbe(env)));
+    // The second time from the cache, with the same answer.
+    expect(await detectToolchainsFast(env, cacheFile)).toEqual(detectToolchains(nodeProbe(env)));
+  });
+
+  it('asks a rustc for its version once, and again when the binary changes', async () => {
+    const { detectToolchainsFast } = await import('../src/node-probe.js');
+    const home = mkdtempSync(join(tmpdir(), 'fake-rustc-'));
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    const log = join(home, 'calls.log');
+    const rustc = join(bin, 'rustc');
+    const script = (release: string) =>
+      `#!/bin/sh\necho "$@" >> '${log}'\nprintf 'rustc ${release}\\nhost: x86_64-unknown-linux-gnu\\nrelease: ${release}\\n'\n`;
+    writeFileSync(rustc, script('1.90.0'), { mode: 0o755 });
+    const cacheFile = join(home, 'cache', 'rustc-info.json');
+    const fakeEnv = { PATH: bin, HOME: home };
+    const calls = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+
+    const first = await detectToolchainsFast(fakeEnv, cacheFile);
+    expect(first.rustc?.version).toBe('1.90.0');
+    expect(await detectToolchainsFast(fakeEnv, cacheFile)).toEqual(first);
+    expect(calls()).toEqual(['-vV']);
+
+    writeFileSync(rustc, script('1.91.0'), { mode: 0o755 });
+    expect((await detectToolchainsFast(fakeEnv, cacheFile)).rustc?.version).toBe('1.91.0');
+    expect(calls()).toEqual(['-vV', '-vV']);
   });
 
   it("reads rustup's toolchains, targets and components from disk", async () => {
