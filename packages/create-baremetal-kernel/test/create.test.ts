@@ -57,6 +57,14 @@ describe('create-baremetal-kernel', () => {
     expect(existsSync(join(cwd, 'my-kernel', 'Cargo.toml'))).toBe(true);
   });
 
+  it('scaffolds a Limine kernel with --boot limine', async () => {
+    const { status, stdout, cwd } = await create(['os', '--boot', 'limine']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^Wrote a limine kernel \(preset baseline, toolchain system\) to os:/);
+    expect(readFileSync(join(cwd, 'os', 'src', 'boot', 'limine.rs'), 'utf8')).toContain('BASE_REVISION');
+    expect(existsSync(join(cwd, 'os', 'src', 'boot', 'entry32.rs'))).toBe(false);
+  });
+
   it('records the preset and toolchain asked for', async () => {
     const { status, stdout, cwd } = await create(['os', '--preset', 'x86-64-v3', '--toolchain', 'rustup-stable']);
     expect(status).toBe(0);
@@ -210,9 +218,12 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect(stderr.split('\n').filter(Boolean)).toHaveLength(3);
   });
 
-  it('rejects a boot protocol this version has no kernel for', async () => {
-    const { stderr, cwd } = await rejected(['os', '--boot', 'limine']);
-    expect(stderr).toBe('error: the limine boot protocol has no kernel templates in this version of baremetal-kernel\n');
+  it('rejects a boot protocol the templates do not cover', async () => {
+    const onlyLimine = new Map([...fakeDependencies().templates()].filter(([path]) => !path.startsWith('boot/multiboot2/')));
+    const cwd = temporaryDirectory();
+    const { status, stderr } = await create(['os', '--boot', 'multiboot2'], { cwd, deps: { templates: () => onlyLimine } });
+    expect(status).toBe(1);
+    expect(stderr).toBe('error: the multiboot2 boot protocol has no kernel templates in this version of baremetal-kernel\n');
     expect(readdirSync(cwd)).toEqual([]);
   });
 

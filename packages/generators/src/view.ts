@@ -1,6 +1,9 @@
 import {
   DEBIAN_PACKAGES,
+  LIMINE,
+  LIMINE_RELEASE,
   DEBUG_EXIT,
+  LIMINE_BOOT_PACKAGES,
   MULTIBOOT2_BOOT_PACKAGES,
   OVMF_FIRMWARE_LOCATIONS,
   QEMU,
@@ -18,6 +21,28 @@ import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE } from './kernel
 
 const hex = (value: number) => `0x${value.toString(16)}`;
 
+/** A 64-bit value (`0x` and 16 hex digits) as a Rust literal in groups of four: `0xc7b1_dd30_...`. */
+export function rustHex64(value: string): string {
+  return `0x${value.slice(2).match(/.{1,4}/g)!.join('_')}`;
+}
+
+/** Limine's constants, ready for Rust: every one from the target model. */
+function limineView() {
+  const requests = Object.fromEntries(
+    Object.entries(LIMINE.requests).map(([name, id]) => [name, { third: rustHex64(id[2]), fourth: rustHex64(id[3]) }]),
+  );
+  return {
+    baseRevision: LIMINE.baseRevision,
+    baseRevisionMagic: LIMINE.baseRevisionMagic.map(rustHex64).join(', '),
+    commonMagic: LIMINE.commonMagic.map(rustHex64).join(', '),
+    startMarker: LIMINE.requestsStartMarker.map(rustHex64),
+    endMarker: LIMINE.requestsEndMarker.map(rustHex64).join(', '),
+    requests,
+    memoryTypes: LIMINE.memoryTypes,
+    release: LIMINE_RELEASE,
+  };
+}
+
 /**
  * Everything the templates read, derived once from a validated configuration. Templates do no
  * arithmetic and no look-ups: each value here is ready to print.
@@ -26,6 +51,7 @@ export function kernelView(config: KernelConfig) {
   const { boot, preset, toolchain } = config;
   const masks = cpuSetupMasks(preset.cpuSetup);
   const qemuCpu = qemuCpuModel(preset);
+  const bootPackages = boot.name === 'limine' ? LIMINE_BOOT_PACKAGES : MULTIBOOT2_BOOT_PACKAGES;
   return {
     generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
     name: config.name,
@@ -71,8 +97,8 @@ export function kernelView(config: KernelConfig) {
       buildStd: toolchain.buildStd,
       setup: toolchain.setup,
       /** Debian packages, space-separated, for the README and the CI workflow. */
-      bootPackages: MULTIBOOT2_BOOT_PACKAGES.join(' '),
-      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...MULTIBOOT2_BOOT_PACKAGES].join(' '),
+      bootPackages: bootPackages.join(' '),
+      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...bootPackages].join(' '),
     },
     cargo: cargoConfig(config),
     rustToolchain: rustToolchain(config),
@@ -91,6 +117,7 @@ export function kernelView(config: KernelConfig) {
       failureValue: hex(DEBUG_EXIT.failureValue),
     },
     commandLine: KERNEL_COMMAND_LINE,
+    limine: limineView(),
     /** OVMF images for the runner to try, as `code|vars` (vars empty when there is none). */
     ovmfCandidates: OVMF_FIRMWARE_LOCATIONS.map(({ code, vars }) => `${code}|${vars ?? ''}`),
     metadata: {

@@ -15,11 +15,10 @@ describe('the plop generator', () => {
 
     const directory = join(mkdtempSync(join(tmpdir(), 'plop-')), 'plop-os');
     const answers = { name: 'plop-os', boot: 'multiboot2', preset: 'x86-64-v2', toolchain: 'system', directory };
+    const { plan } = generateKernel(resolveConfig(answers), { directory: join(directory, 'unused'), dryRun: true });
     const { changes, failures } = await plop.getGenerator('kernel').runActions(answers);
     expect(failures).toEqual([]);
-    expect(changes.map((change) => change.path)).toEqual([`wrote 29 files to ${directory}`]);
-
-    const { plan } = generateKernel(resolveConfig(answers), { directory: join(directory, 'unused'), dryRun: true });
+    expect(changes.map((change) => change.path)).toEqual([`wrote ${plan.files.length} files to ${directory}`]);
     for (const file of plan.files) {
       expect(readFileSync(join(directory, file.path), 'utf8'), file.path).toBe(file.contents);
     }

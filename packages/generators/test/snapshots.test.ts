@@ -23,6 +23,23 @@ const CONFIGURATIONS: Array<{ key: string; request: Partial<KernelRequest>; file
     files: ['.cargo/config.toml', 'rust-toolchain.toml', '.github/workflows/ci.yml', '.vscode/settings.json', 'README.md'],
   },
   { key: 'multiboot2-baseline-rustup-nightly', request: { toolchain: 'rustup-nightly' }, files: ['.cargo/config.toml', 'rust-toolchain.toml'] },
+  {
+    key: 'limine-baseline-system',
+    request: { boot: 'limine' },
+    files: [
+      '.github/workflows/ci.yml',
+      '.gitignore',
+      'README.md',
+      'linker.ld',
+      'runner',
+      'src/boot/cpu_features.rs',
+      'src/boot/entry.rs',
+      'src/boot/limine.rs',
+      'src/boot/mod.rs',
+      'src/lib.rs',
+    ],
+  },
+  { key: 'limine-x86-64-v3-system', request: { boot: 'limine', preset: 'x86-64-v3' }, files: ['src/boot/cpu_features.rs', 'runner'] },
 ];
 
 describe.each(CONFIGURATIONS)('generated files: $key', ({ key, request, files }) => {

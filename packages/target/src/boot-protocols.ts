@@ -170,6 +170,18 @@ export const LIMINE = {
   pageSize: 0x1000,
 } as const;
 
+/**
+ * The Limine release generated kernels boot with. Since 12.0 Limine ships its binaries as the
+ * `limine-binary.tar.gz` asset of each release (before, as `vN.x-binary` git branches). The
+ * SHA-256 is the one other projects pinning 12.9.1 record: no network here to compute it, so the
+ * runner lets LIMINE_SHA256 (or LIMINE_DIR, an existing copy) override it.
+ */
+export const LIMINE_RELEASE = {
+  version: '12.9.1',
+  url: 'https://github.com/Limine-Bootloader/Limine/releases/download/v12.9.1/limine-binary.tar.gz',
+  sha256: '5cdebc518daa3af30b22c2322ba0dba2e0e2046fa8b087b9e13071b8dbcdcff4',
+} as const;
+
 export const PVH: PvhEntry = {
   noteType: 18,
   noteName: 'Xen',

@@ -12,6 +12,21 @@ export const DEBIAN_PACKAGES = {
   grubIso: ['grub-pc-bin', 'grub-efi-amd64-bin', 'grub-common', 'xorriso', 'mtools'],
 } as const;
 
+/**
+ * What `cargo run` and `cargo test` of a Limine kernel need besides Rust: QEMU, xorriso and OVMF,
+ * and what the runner uses to fetch Limine's release and build its host tool.
+ */
+export const LIMINE_BOOT_PACKAGES: readonly string[] = [
+  ...DEBIAN_PACKAGES.qemu,
+  'xorriso',
+  ...DEBIAN_PACKAGES.ovmf,
+  'curl',
+  'ca-certificates',
+  'make',
+  'gcc',
+  'libc6-dev',
+];
+
 /** Everything `cargo run` and `cargo test` of a multiboot2 kernel need besides Rust. */
 export const MULTIBOOT2_BOOT_PACKAGES: readonly string[] = [
   ...DEBIAN_PACKAGES.qemu,
