@@ -77,6 +77,22 @@ describe('create-baremetal-kernel as a process', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('scaffolds a Limine kernel whose build passes check', () => {
+    const cwd = temporaryDirectory();
+    expect(runBin(createBin, ['limine-cli-os', '--yes', '--boot', 'limine'], cwd).status).toBe(0);
+    const project = join(cwd, 'limine-cli-os');
+    const targetDirectory = join(process.env.TMPDIR ?? '/tmp', 'baremetal-kernel-test-cache', 'e2e-limine-system-baseline');
+    const build = spawnSync('cargo', ['build'], { cwd: project, env: { ...env, CARGO_TARGET_DIR: targetDirectory }, encoding: 'utf8', timeout: 300_000 });
+    expect(build.status, build.stderr).toBe(0);
+    const check = spawnSync(process.execPath, [commandsBin, 'check'], {
+      cwd: project,
+      env: { ...env, CARGO_TARGET_DIR: targetDirectory },
+      encoding: 'utf8',
+    });
+    expect(check.status, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(/^summary: .*limine-cli-os passes the limine checks \(protocol from .*Cargo\.toml\): \d+ checks ok, 0 warnings, 0 errors$/m);
+  }, 300_000);
+
   it('answers --version and list --json through the other bin', () => {
     const cwd = temporaryDirectory();
     expect(runBin(createBin, ['--version'], cwd).stdout).toBe('0.1.0\n');
