@@ -39,6 +39,7 @@ function limineView() {
     endMarker: LIMINE.requestsEndMarker.map(rustHex64).join(', '),
     requests,
     memoryTypes: LIMINE.memoryTypes,
+    minimumStackBytes: LIMINE.minimumStackBytes,
     release: LIMINE_RELEASE,
   };
 }

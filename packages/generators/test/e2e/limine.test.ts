@@ -195,6 +195,7 @@ describe.skipIf(!process.env.LIMINE_DIR)('booting through a real Limine (LIMINE_
     expect(boot.status, boot.output).toBe(0);
     expect(boot.output).toMatch(/^\[boot\] loader: Limine /m);
     expect(boot.output).toMatch(/^\[boot\] kernel at physical 0x[0-9a-f]+, virtual 0xffffffff80000000; physical memory at virtual \+ 0x[0-9a-f]+$/m);
+    expect(boot.output).toMatch(/^\[boot\] stack: 256 KiB$/m);
     expect(boot.output).toMatch(/^\[heap\] allocation works: Box = 42/m);
     expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
   }, 120_000);

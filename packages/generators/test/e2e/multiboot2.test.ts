@@ -22,6 +22,8 @@ function expectBootSummary(output: string, loader: RegExp) {
     /^\[kernel\] e2e-os 0\.1\.0$/,
     /^\[boot\] loader: /,
     /^\[boot\] command line: exit-after-boot$/,
+    /^\[boot\] kernel at physical 0x100000, virtual 0x100000; physical memory at virtual \+ 0x0$/,
+    /^\[boot\] stack: 64 KiB$/,
     /^\[cpu\] preset: baseline \(CR0 = 0x[0-9a-f]+, CR4 = 0x[0-9a-f]+\)$/,
     /^\[memory\] \d+ regions, \d+ MiB usable$/,
     /^\[heap\] \d+ KiB at 0x[0-9a-f]+$/,
