@@ -108,6 +108,8 @@ export function kernelView(config: KernelConfig) {
       cpu: qemuCpu,
       memory: QEMU.memory,
       debugExitDevice: debugExitDevice(),
+      gdbArgs: QEMU.gdbArgs.join(' '),
+      kvmArgs: QEMU.kvmArgs.join(' '),
       gdbPort: QEMU.gdbPort,
       successStatus: QEMU.successStatus,
       failureStatus: QEMU.failureStatus,

@@ -23,8 +23,11 @@ export const QEMU = {
   /** `-s`: GDB stub on tcp::1234; `-S`: wait for the debugger before the first instruction. */
   gdbArgs: ['-s', '-S'],
   gdbPort: 1234,
-  /** Opt-in only: KVM is not available (or hangs) on many CI machines, TCG always works. */
-  kvmArgs: ['-accel', 'kvm', '-cpu', 'host'],
+  /**
+   * Opt-in only: KVM is not available (or hangs) on many CI machines, TCG always works. The
+   * preset's CPU model stays: the guest sees the preset's features, not all of the host's.
+   */
+  kvmArgs: ['-accel', 'kvm'],
   successStatus: debugExitStatus(DEBUG_EXIT.successValue),
   failureStatus: debugExitStatus(DEBUG_EXIT.failureValue),
 } as const;
