@@ -96,6 +96,11 @@ describe('create-baremetal-kernel', () => {
     expect(stdout).toMatch(/\nMissing to boot it: GRUB, xorriso, mtools\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
   });
 
+  it("names what a Limine kernel's runner needs when it is missing", async () => {
+    const { stdout } = await create(['os', '--yes', '--boot', 'limine'], { deps: { onPath: (program) => program === 'qemu-system-x86_64' } });
+    expect(stdout).toMatch(/\nMissing to boot it: xorriso, curl, make, a C compiler\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
+  });
+
   it('lists the files on a dry run and writes nothing', async () => {
     const { status, stdout, cwd } = await create(['os', '--dry-run']);
     expect(status).toBe(0);

@@ -153,7 +153,10 @@ function withDebianBootTools(machine: FakeMachine): FakeMachine {
     .tool('xorriso', '/usr/bin/xorriso')
     .tool('mformat', '/usr/bin/mformat')
     .tool('timeout', '/usr/bin/timeout')
-    .file('/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd');
+    .file('/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd')
+    .tool('curl', '/usr/bin/curl')
+    .tool('make', '/usr/bin/make')
+    .tool('cc', '/usr/bin/cc');
 }
 
 /** Debian with everything: Debian's Rust first in PATH, rustup with both profiles ready, boot tools. */
@@ -197,6 +200,9 @@ describe('doctor on Debian', () => {
       'ok       mformat (mtools) /usr/bin/mformat',
       'ok       timeout (coreutils) /usr/bin/timeout',
       'ok       OVMF /usr/share/OVMF/OVMF_CODE_4M.fd with /usr/share/OVMF/OVMF_VARS_4M.fd',
+      'ok       curl /usr/bin/curl',
+      'ok       make /usr/bin/make',
+      'ok       cc /usr/bin/cc',
       'ready: nothing needed is missing; --toolchain auto picks rustup-stable',
     ]);
     expect(result.status).toBe(0);
@@ -284,6 +290,20 @@ describe('doctor on Debian', () => {
     expect(result.status).toBe(1);
   });
 
+  it("only warns, with the fix, about the tools the Limine runner needs", () => {
+    const machine = completeDebian().remove('curl', 'make', 'cc');
+    const result = doctor(machine);
+    const why = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';
+    expect(result.lines.slice(-4, -1)).toEqual([
+      `warning  curl not found; ${why}: sudo apt-get install --no-install-recommends curl ca-certificates`,
+      `warning  make not found; ${why}: sudo apt-get install --no-install-recommends make`,
+      `warning  cc not found; ${why}: sudo apt-get install --no-install-recommends gcc libc6-dev`,
+    ]);
+    expect(result.status).toBe(0);
+    // Any C compiler will do.
+    expect(doctor(machine.tool('gcc', '/usr/bin/gcc')).lines).toContain('ok       cc /usr/bin/gcc');
+  });
+
   it('takes the firmware from OVMF_CODE like the runner, and warns when it does not exist', () => {
     const machine = completeDebian();
     machine.ovmfCode = '/srv/firmware/CODE.fd';
@@ -296,6 +316,7 @@ describe('doctor on Debian', () => {
 describe('doctor on other systems', () => {
   it('uses dnf names on Fedora, grub2-mkrescue and edk2 firmware', () => {
     const machine = withRustup(new FakeMachine('linux', FEDORA_40), { stableTarget: true, nightly: false, firstInPath: true })
+      .tool('curl', '/usr/bin/curl').tool('make', '/usr/bin/make').tool('cc', '/usr/bin/cc')
       .tool('grub2-mkrescue', '/usr/bin/grub2-mkrescue', { '--help': grubHelp('/usr/lib/grub') })
       .directory('/usr/lib/grub/i386-pc')
       .tool('mformat', '/usr/bin/mformat')
@@ -316,6 +337,9 @@ describe('doctor on other systems', () => {
       'ok       mformat (mtools) /usr/bin/mformat',
       'ok       timeout (coreutils) /usr/bin/timeout',
       'ok       OVMF /usr/share/edk2/ovmf/OVMF_CODE.fd with /usr/share/edk2/ovmf/OVMF_VARS.fd',
+      'ok       curl /usr/bin/curl',
+      'ok       make /usr/bin/make',
+      'ok       cc /usr/bin/cc',
       'not ready: 2 needed items missing (qemu-system-x86_64; xorriso), 3 warnings',
     ]);
     expect(result.status).toBe(1);
@@ -323,12 +347,13 @@ describe('doctor on other systems', () => {
 
   it('uses pacman names on an Arch derivative (ID_LIKE=arch): grub, libisoburn for xorriso', () => {
     const machine = withRustup(new FakeMachine('linux', MANJARO), { stableTarget: true, nightly: true, firstInPath: true })
+      .tool('curl', '/usr/bin/curl').tool('make', '/usr/bin/make').tool('cc', '/usr/bin/cc')
       .tool('qemu-system-x86_64', '/usr/bin/qemu-system-x86_64', { '--version': 'QEMU emulator version 9.2.0\n' })
       .tool('mformat', '/usr/bin/mformat')
       .tool('timeout', '/usr/bin/timeout')
       .file('/usr/share/edk2/x64/OVMF_CODE.4m.fd', '/usr/share/edk2/x64/OVMF_VARS.4m.fd');
     const result = doctor(machine);
-    expect(result.lines.slice(-9)).toEqual([
+    expect(result.lines.slice(-12)).toEqual([
       'ok       qemu-system-x86_64 QEMU emulator version 9.2.0 (/usr/bin/qemu-system-x86_64)',
       'missing  grub-mkrescue not found (nor grub2-mkrescue): sudo pacman -S --needed grub',
       'missing  GRUB i386-pc (BIOS) not found in /usr/lib/grub, /usr/share/grub2, /usr/local/lib/grub: sudo pacman -S --needed grub',
@@ -337,6 +362,9 @@ describe('doctor on other systems', () => {
       'ok       mformat (mtools) /usr/bin/mformat',
       'ok       timeout (coreutils) /usr/bin/timeout',
       'ok       OVMF /usr/share/edk2/x64/OVMF_CODE.4m.fd with /usr/share/edk2/x64/OVMF_VARS.4m.fd',
+      'ok       curl /usr/bin/curl',
+      'ok       make /usr/bin/make',
+      'ok       cc /usr/bin/cc',
       'not ready: 3 needed items missing (grub-mkrescue; GRUB i386-pc (BIOS); xorriso), 2 warnings',
     ]);
     expect(result.lines[0]).toBe('platform Manjaro Linux (fixes use pacman)');
@@ -347,6 +375,7 @@ describe('doctor on other systems', () => {
     const brew = '/opt/homebrew';
     const grubLibrary = `${brew}/Cellar/x86_64-elf-grub/2.06/lib/x86_64-elf/grub`;
     const machine = withRustup(new FakeMachine('darwin', undefined), { stableTarget: true, nightly: false, firstInPath: true })
+      .tool('curl', '/usr/bin/curl').tool('make', '/usr/bin/make').tool('cc', '/usr/bin/cc')
       .tool('qemu-system-x86_64', `${brew}/bin/qemu-system-x86_64`, { '--version': 'QEMU emulator version 10.1.0\n' })
       .tool('x86_64-elf-grub-mkrescue', `${brew}/bin/x86_64-elf-grub-mkrescue`, { '--help': grubHelp(grubLibrary) })
       .directory(`${grubLibrary}/i386-pc`)
@@ -354,7 +383,7 @@ describe('doctor on other systems', () => {
       .file(`${brew}/share/qemu/edk2-x86_64-code.fd`);
     const result = doctor(machine);
     expect(result.lines[0]).toBe('platform macOS (fixes use brew)');
-    expect(result.lines.slice(-9)).toEqual([
+    expect(result.lines.slice(-12)).toEqual([
       `ok       qemu-system-x86_64 QEMU emulator version 10.1.0 (${brew}/bin/qemu-system-x86_64)`,
       `missing  grub-mkrescue not found, but ${brew}/bin/x86_64-elf-grub-mkrescue is: the runner runs grub-mkrescue: ln -s ${brew}/bin/x86_64-elf-grub-mkrescue ${brew}/bin/grub-mkrescue`,
       `ok       GRUB i386-pc (BIOS) ${grubLibrary}/i386-pc`,
@@ -363,6 +392,9 @@ describe('doctor on other systems', () => {
       'missing  mformat (mtools) not found: brew install mtools',
       `missing  timeout (coreutils) not found, but ${brew}/bin/gtimeout is: put coreutils' gnubin first in PATH: export PATH="$(brew --prefix)/opt/coreutils/libexec/gnubin:$PATH"`,
       `ok       OVMF ${brew}/share/qemu/edk2-x86_64-code.fd`,
+      'ok       curl /usr/bin/curl',
+      'ok       make /usr/bin/make',
+      'ok       cc /usr/bin/cc',
       'not ready: 4 needed items missing (grub-mkrescue; xorriso; mformat (mtools); timeout (coreutils)), 3 warnings',
     ]);
     expect(result.status).toBe(1);
@@ -420,7 +452,7 @@ describe('doctor --json', () => {
     expect(report.ready).toBe(false);
     expect(report.platform).toEqual({ description: 'Debian GNU/Linux 12 (bookworm)', packageManager: 'apt' });
     expect(report.recommendedToolchain).toBe('rustup-stable');
-    expect(report.checks).toHaveLength(13);
+    expect(report.checks).toHaveLength(16);
     for (const check of report.checks) {
       expect(Object.keys(check).sort()).toEqual(['detail', 'fix', 'name', 'needed', 'status']);
       expect(['ok', 'missing', 'warning']).toContain(check.status);

@@ -5,6 +5,7 @@ import {
   TOOLCHAINS,
   crateNameProblem,
   validateKernelRequest,
+  type BootProtocolName,
   type KernelConfig,
   type ToolchainName,
   type ToolchainReport,
@@ -75,16 +76,30 @@ export function nextSteps(config: KernelConfig, report: ToolchainReport, cdPath:
   return steps;
 }
 
-/** Boot tools the runner needs, each with the alternatives that will do. */
-const BOOT_TOOLS: ReadonlyArray<{ readonly name: string; readonly programs: readonly string[] }> = [
-  { name: 'QEMU', programs: ['qemu-system-x86_64'] },
-  { name: 'GRUB', programs: ['grub-mkrescue', 'grub2-mkrescue'] },
-  { name: 'xorriso', programs: ['xorriso'] },
-  { name: 'mtools', programs: ['mformat'] },
-];
+type BootTool = { readonly name: string; readonly programs: readonly string[] };
+const QEMU_TOOL: BootTool = { name: 'QEMU', programs: ['qemu-system-x86_64'] };
+const XORRISO_TOOL: BootTool = { name: 'xorriso', programs: ['xorriso'] };
 
-export function missingBootTools(onPath: (program: string) => boolean): string[] {
-  return BOOT_TOOLS.filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
+/** What each protocol's runner calls, each tool with the alternatives that will do. */
+const BOOT_TOOLS: Readonly<Record<BootProtocolName, readonly BootTool[]>> = {
+  multiboot2: [
+    QEMU_TOOL,
+    { name: 'GRUB', programs: ['grub-mkrescue', 'grub2-mkrescue'] },
+    XORRISO_TOOL,
+    { name: 'mtools', programs: ['mformat'] },
+  ],
+  // The Limine runner also fetches the release and builds its host tool.
+  limine: [
+    QEMU_TOOL,
+    XORRISO_TOOL,
+    { name: 'curl', programs: ['curl'] },
+    { name: 'make', programs: ['make'] },
+    { name: 'a C compiler', programs: ['cc', 'gcc', 'clang'] },
+  ],
+};
+
+export function missingBootTools(protocol: BootProtocolName, onPath: (program: string) => boolean): string[] {
+  return BOOT_TOOLS[protocol].filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
 }
 
 async function askMissingChoices(
@@ -187,7 +202,7 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   for (const file of plan.files) io.stdout(`  ${file.path}\n`);
   io.stdout('\nNext:\n\n');
   for (const step of nextSteps(config, report, shown)) io.stdout(`  ${step}\n`);
-  const missing = missingBootTools(deps.onPath);
+  const missing = missingBootTools(config.boot.name, deps.onPath);
   if (missing.length > 0) {
     io.stdout(`\nMissing to boot it: ${missing.join(', ')}. \`npx baremetal-kernel doctor\` says how to install them.\n`);
   }

@@ -1,5 +1,5 @@
 import { OVMF_FIRMWARE_LOCATIONS } from '@baremetal-kernel/target';
-import { absent, ok, ONLY_FOR_UEFI, type Check } from './check.js';
+import { absent, ok, ONLY_FOR_LIMINE, ONLY_FOR_UEFI, type Check } from './check.js';
 import type { DoctorMachine, DoctorProbe } from './machine.js';
 import { installFix, type HostRequirement } from './packages.js';
 import type { PackageManager } from './platform.js';
@@ -59,4 +59,17 @@ export function checkOvmf(machine: DoctorMachine, manager: PackageManager | unde
   if (found === undefined) return absent('OVMF', `not found; ${ONLY_FOR_UEFI}`, [installFix(manager, 'ovmf')], false);
   const vars = found.vars !== undefined && probe.isFile(found.vars) ? ` with ${found.vars}` : '';
   return ok('OVMF', `${found.code}${vars}`, false);
+}
+
+/** A tool only the Limine runner calls: found in PATH, or a warning with its reason. */
+export function checkLimineTool(
+  probe: DoctorProbe,
+  manager: PackageManager | undefined,
+  commands: readonly string[],
+  requirement: HostRequirement,
+): Check {
+  const name = commands[0]!;
+  const path = commands.map((command) => probe.which(command)).find((found) => found !== undefined);
+  if (path !== undefined) return ok(name, path, false);
+  return absent(name, `not found; ${ONLY_FOR_LIMINE}`, [installFix(manager, requirement)], false);
 }

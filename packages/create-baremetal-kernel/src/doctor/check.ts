@@ -27,3 +27,6 @@ export function absent(name: string, detail: string, fix: readonly string[], nee
 
 /** Why OVMF and GRUB's UEFI platform are optional. */
 export const ONLY_FOR_UEFI = 'only needed for `cargo run -- --uefi`';
+
+/** Why curl, make and a C compiler are optional: the Limine runner fetches and builds Limine. */
+export const ONLY_FOR_LIMINE = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';

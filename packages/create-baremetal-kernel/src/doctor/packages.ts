@@ -11,7 +11,10 @@ export type HostRequirement =
   | 'mtools'
   | 'ovmf'
   | 'timeout'
-  | 'rustLld';
+  | 'rustLld'
+  | 'curl'
+  | 'make'
+  | 'cCompiler';
 
 /** How to name a requirement when `doctor` knows no package for it. */
 export const REQUIREMENT_NAMES: Readonly<Record<HostRequirement, string>> = {
@@ -24,6 +27,9 @@ export const REQUIREMENT_NAMES: Readonly<Record<HostRequirement, string>> = {
   ovmf: 'OVMF (UEFI firmware for QEMU)',
   timeout: 'timeout (GNU coreutils)',
   rustLld: 'rust-lld',
+  curl: 'curl',
+  make: 'make',
+  cCompiler: 'a C compiler (cc)',
 };
 
 /** Checks at compile time that a name is one of host-packages.ts's GRUB ISO packages. */
@@ -51,6 +57,11 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     ovmf: DEBIAN_PACKAGES.ovmf,
     timeout: ['coreutils'],
     rustLld: ['rust-web-llvm', 'lld-22'],
+    // What the Limine runner uses to fetch the release (over HTTPS) and build its host tool;
+    // the same set as LIMINE_BOOT_PACKAGES in host-packages.ts.
+    curl: ['curl', 'ca-certificates'],
+    make: ['make'],
+    cCompiler: ['gcc', 'libc6-dev'],
   },
   // Fedora (packages.fedoraproject.org): qemu-system-x86-core holds qemu-system-x86_64 (without the
   // rest of the qemu-system-x86 set); grub2-tools-extra holds grub2-mkrescue; grub2-pc-modules and
@@ -65,6 +76,9 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     mtools: ['mtools'],
     ovmf: ['edk2-ovmf'],
     timeout: ['coreutils'],
+    curl: ['curl'],
+    make: ['make'],
+    cCompiler: ['gcc'],
   },
   // Arch (archlinux.org/packages): qemu-system-x86 is the split package with qemu-system-x86_64;
   // grub builds both the i386-pc and x86_64-efi platforms; xorriso is part of libisoburn (there is
@@ -78,6 +92,9 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     mtools: ['mtools'],
     ovmf: ['edk2-ovmf'],
     timeout: ['coreutils'],
+    curl: ['curl'],
+    make: ['make'],
+    cCompiler: ['gcc'],
   },
   // Homebrew (formulae.brew.sh): qemu bundles share/qemu/edk2-x86_64-code.fd, so it is the UEFI
   // firmware too; x86_64-elf-grub is configured --with-platform=pc --program-prefix=x86_64-elf-
@@ -91,6 +108,8 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     mtools: ['mtools'],
     ovmf: ['qemu'],
     timeout: ['coreutils'],
+    curl: ['curl'],
+    make: ['make'],
   },
 };
 
@@ -114,6 +133,7 @@ const NO_PACKAGE: Readonly<Partial<Record<PackageManager, Partial<Record<HostReq
   brew: {
     grubUefi: 'Homebrew has no GRUB for UEFI: build GRUB from source with --target=x86_64 --with-platform=efi',
     rustLld: 'rust-lld comes with rustup toolchains: use a rustup profile',
+    cCompiler: "macOS's C compiler comes with the command line tools: xcode-select --install",
   },
 };
 

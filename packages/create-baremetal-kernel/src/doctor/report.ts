@@ -1,5 +1,5 @@
 import { detectToolchains, type ToolchainName } from '@baremetal-kernel/target';
-import { checkCommand, checkOvmf, checkQemu, checkTimeout } from './boot-checks.js';
+import { checkCommand, checkLimineTool, checkOvmf, checkQemu, checkTimeout } from './boot-checks.js';
 import type { Check } from './check.js';
 import { checkGrub } from './grub-checks.js';
 import type { DoctorMachine } from './machine.js';
@@ -15,7 +15,10 @@ export interface DoctorReport {
   readonly ready: boolean;
 }
 
-/** Runs every check against `machine`: Rust first, then what booting needs, then the UEFI extras. */
+/**
+ * Runs every check against `machine`: Rust first, then what booting needs, then the UEFI extras,
+ * then what only Limine kernels need.
+ */
 export function diagnose(machine: DoctorMachine): DoctorReport {
   const platform = detectPlatform(machine.os, machine.osRelease);
   const manager = platform.packageManager;
@@ -32,6 +35,9 @@ export function diagnose(machine: DoctorMachine): DoctorReport {
     checkCommand(probe, manager, 'mformat', 'mtools', 'mformat (mtools)'),
     checkTimeout(probe, manager),
     checkOvmf(machine, manager),
+    checkLimineTool(probe, manager, ['curl'], 'curl'),
+    checkLimineTool(probe, manager, ['make'], 'make'),
+    checkLimineTool(probe, manager, ['cc', 'gcc', 'clang'], 'cCompiler'),
   ];
   return {
     platform,
