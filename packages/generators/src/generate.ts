@@ -1,17 +1,16 @@
 import { validateKernelRequest, type KernelConfig, type KernelRequest, type ValidationContext } from '@baremetal-kernel/target';
-import { applyPlan, checkDestination } from './apply.js';
+import { applyPlan, checkDestination, type ApplyOptions } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
 import { compileTemplates } from './compile.js';
 import type { CompiledTemplates } from './render.js';
 import { loadTemplates } from './templates.js';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends ApplyOptions {
   /** Where the project goes. */
   readonly directory: string;
   /** Plan and check everything, write nothing. */
   readonly dryRun?: boolean;
-  readonly force?: boolean;
   /** Compiled templates (a bundle's precompiled ones); by default, templates/ compiled now. */
   readonly templates?: CompiledTemplates;
 }

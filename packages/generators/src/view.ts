@@ -64,7 +64,6 @@ export function kernelView(config: KernelConfig) {
       isMultiboot2: boot.name === 'multiboot2',
       isLimine: boot.name === 'limine',
       linkAddress: boot.linkAddress,
-      hasDirectBoot: boot.pvh !== undefined,
     },
     preset: {
       name: preset.name,
@@ -94,8 +93,6 @@ export function kernelView(config: KernelConfig) {
       name: toolchain.name,
       summary: toolchain.summary,
       isSystem: toolchain.name === 'system',
-      isRustup: toolchain.rustToolchainFile !== undefined,
-      buildStd: toolchain.buildStd,
       setup: toolchain.setup,
       /** Debian packages, space-separated, for the README and the CI workflow. */
       bootPackages: bootPackages.join(' '),
@@ -104,7 +101,6 @@ export function kernelView(config: KernelConfig) {
     cargo: cargoConfig(config),
     rustToolchain: rustToolchain(config),
     qemu: {
-      binary: QEMU.binary,
       cpu: qemuCpu,
       memory: QEMU.memory,
       debugExitDevice: debugExitDevice(),

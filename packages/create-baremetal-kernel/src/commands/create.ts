@@ -12,10 +12,9 @@ import {
 } from '@baremetal-kernel/target';
 import {
   GeneratorError,
-  applyPlan,
   availableBootProtocols,
   checkDestination,
-  planKernel,
+  generateKernel,
   type CompiledTemplates,
 } from '@baremetal-kernel/generators';
 import { CREATE_USAGE, parseCreateArguments, type CreateArguments } from '../create-args.js';
@@ -186,18 +185,16 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     return EXIT.failure;
   }
   const { config } = validation;
-  const plan = planKernel(config, templates);
+  const { plan } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
   const what = `a ${config.boot.name} kernel (preset ${config.preset.name}, toolchain ${config.toolchain.name})`;
 
   if (args.dryRun) {
-    checkDestination(location.directory, destination);
     io.stdout(`Would write ${what} to ${shown}:\n`);
     for (const file of plan.files) io.stdout(`  ${file.path}\n`);
     io.stdout('Nothing was written (--dry-run).\n');
     return EXIT.ok;
   }
 
-  applyPlan(plan, location.directory, destination);
   io.stdout(`Wrote ${what} to ${shown}:\n`);
   for (const file of plan.files) io.stdout(`  ${file.path}\n`);
   io.stdout('\nNext:\n\n');
