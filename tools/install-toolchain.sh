@@ -10,7 +10,9 @@ set -euo pipefail
 # rustfmt-web: `cargo fmt` for generated kernels (the rust-web set does not pull it in).
 readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22)
 readonly BOOT_PACKAGES=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
-readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}")
+# The test suite lints the generated runners and our own scripts with ShellCheck.
+readonly TEST_PACKAGES=(shellcheck)
+readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 log() { printf 'install-toolchain: %s\n' "$*"; }
 fail() { printf 'install-toolchain: error: %s\n' "$*" >&2; exit 1; }
@@ -47,7 +49,7 @@ else
 fi
 
 # Debian's toolchain lives in /usr/bin; a rustup toolchain earlier in PATH would shadow it.
-for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso; do
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso /usr/bin/shellcheck; do
   [ -x "$tool" ] || fail "$tool is missing after installation"
 done
 log "rustc: $(/usr/bin/rustc --version)"

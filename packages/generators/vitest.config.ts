@@ -1,10 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { testLayers } from '../../tools/vitest/layers.ts';
 
-export default defineConfig({
-  test: {
-    // The end-to-end tests compile kernels and boot QEMU: on two cores, one file at a time is
-    // faster than several fighting over the CPU, and keeps QEMU's timeouts meaningful.
-    fileParallelism: false,
-    reporters: ['default', '../../tools/vitest/summary-reporter.ts'],
-  },
-});
+export default defineConfig(testLayers());

@@ -1,7 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { testLayers } from '../../tools/vitest/layers.ts';
 
-export default defineConfig({
-  test: {
-    reporters: ['default', '../../tools/vitest/summary-reporter.ts'],
-  },
-});
+export default defineConfig(testLayers());

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runDoctor } from '../src/commands/doctor.js';
-import type { Io } from '../src/io.js';
+import { runDoctor } from '../../src/commands/doctor.js';
+import type { Io } from '../../src/io.js';
 
 // The machine this runs on: Debian (or a derivative) prepared by tools/install-toolchain.sh, which
 // installs Debian's Rust in /usr/bin, QEMU, GRUB for BIOS and UEFI, xorriso, mtools and OVMF. A

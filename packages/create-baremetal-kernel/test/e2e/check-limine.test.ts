@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LIMINE, type LimineRequestId } from '@baremetal-kernel/target';
-import { checkKernelImage } from '../src/check/kernel-image.js';
-import { formatFinding } from '../src/check/findings.js';
+import { checkKernelImage } from '../../src/check/kernel-image.js';
+import { formatFinding } from '../../src/check/findings.js';
 import {
   buildElf,
   check,
@@ -19,7 +19,7 @@ import {
   wordBytes,
   writeTemporary,
   type SegmentSpec,
-} from './check-support.js';
+} from '../check-support.js';
 
 const BASE = 0xffff_ffff_8000_0000n;
 const DATA = BASE + 0x1000n;

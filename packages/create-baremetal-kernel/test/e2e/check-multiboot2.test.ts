@@ -19,7 +19,7 @@ import {
   writeTemporary,
   type ReadelfFacts,
   type RealKernel,
-} from './check-support.js';
+} from '../check-support.js';
 
 const BUILD_TIMEOUT = 600_000;
 const hex = (value: number | bigint): string => `0x${value.toString(16)}`;

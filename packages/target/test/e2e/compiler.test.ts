@@ -18,8 +18,8 @@ import {
   rustflags,
   validateKernelRequest,
   type FeaturePreset,
-} from '../src/index.js';
-import { nodeProbe } from '../src/node-probe.js';
+} from '../../src/index.js';
+import { nodeProbe } from '../../src/node-probe.js';
 
 /** Debian's toolchain lives in /usr/bin; a rustup proxy earlier in PATH would shadow it. */
 const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };

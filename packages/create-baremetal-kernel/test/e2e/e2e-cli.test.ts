@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileTemplates, loadTemplates, planKernel } from '@baremetal-kernel/generators';
 import { validateKernelRequest } from '@baremetal-kernel/target';
-import { temporaryDirectory } from './support.js';
+import { temporaryDirectory } from '../support.js';
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 const createBin = join(packageRoot, 'dist', 'create-baremetal-kernel.js');
 const commandsBin = join(packageRoot, 'dist', 'baremetal-kernel.js');
 /** Debian's toolchain first, as for every kernel build here. */
