@@ -24,8 +24,8 @@ async function summaryOf(...files: string[]): Promise<{ status: number | null; s
   return { status: outcome.status, summary: lines[lines.length - 1]! };
 }
 
-// Each case starts its own vitest: run them side by side.
-describe.concurrent('the summary line', () => {
+// Each case starts its own vitest (a few seconds on a busy machine): run them side by side.
+describe.concurrent('the summary line', { timeout: 60_000 }, () => {
   it('counts passed, failed and skipped tests', async () => {
     expect(await summaryOf('plain.test.ts')).toEqual({ status: 1, summary: 'vitest: 1 passed, 1 failed, 1 skipped' });
   });
