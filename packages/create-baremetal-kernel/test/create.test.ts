@@ -96,6 +96,17 @@ describe('create-baremetal-kernel', () => {
     expect(stdout).toMatch(/\nMissing to boot it: GRUB, xorriso, mtools\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
   });
 
+  it('takes any one of the programs that can do a job: Debian has grub-mkrescue, Fedora grub2-mkrescue', async () => {
+    for (const missing of ['grub2-mkrescue', 'grub-mkrescue']) {
+      const { stdout } = await create(['os', '--yes'], { deps: { onPath: (program) => program !== missing } });
+      expect(stdout, `without ${missing}`).not.toContain('Missing to boot it');
+    }
+    const { stdout } = await create(['os', '--yes', '--boot', 'limine'], { deps: { onPath: (program) => !['cc', 'gcc'].includes(program) } });
+    expect(stdout, 'clang alone is a C compiler').not.toContain('Missing to boot it');
+    const neither = await create(['os', '--yes'], { deps: { onPath: (program) => !program.includes('mkrescue') } });
+    expect(neither.stdout).toMatch(/\nMissing to boot it: GRUB\. /);
+  });
+
   it("names what a Limine kernel's runner needs when it is missing", async () => {
     const { stdout } = await create(['os', '--yes', '--boot', 'limine'], { deps: { onPath: (program) => program === 'qemu-system-x86_64' } });
     expect(stdout).toMatch(/\nMissing to boot it: xorriso, curl, make, a C compiler\. `npx baremetal-kernel doctor` says how to install them\.\n$/);

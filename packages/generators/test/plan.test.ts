@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GeneratorError, compileTemplates, outputPath, planKernel, precompileTemplatesModule, renderTemplate } from '../src/index.js';
+import { GeneratorError, compileTemplates, loadTemplates, outputPath, planKernel, precompileTemplatesModule, renderTemplate } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
 const sources = new Map([
@@ -79,5 +79,61 @@ describe('availableBootProtocols', () => {
     const { availableBootProtocols } = await import('../src/index.js');
     expect(availableBootProtocols(templates)).toEqual(['multiboot2', 'limine']);
     expect(availableBootProtocols(compileTemplates(new Map([['boot/multiboot2/x.hbs', '']])))).toEqual(['multiboot2']);
+  });
+});
+
+describe('the files a kernel project is made of (the real templates)', () => {
+  const realTemplates = compileTemplates(loadTemplates());
+  const pathsOf = (request: Parameters<typeof kernelConfig>[0]) => planKernel(kernelConfig(request), realTemplates).files.map((file) => file.path);
+
+  /** Every kernel has these, whatever its boot protocol and toolchain. */
+  const COMMON = [
+    '.cargo/config.toml',
+    '.github/workflows/ci.yml',
+    '.gitignore',
+    '.vscode/settings.json',
+    'Cargo.toml',
+    'README.md',
+    'build.rs',
+    'linker.ld',
+    'runner',
+    'src/allocator.rs',
+    'src/arch/mod.rs',
+    'src/arch/x86_64/cpu.rs',
+    'src/arch/x86_64/mod.rs',
+    'src/arch/x86_64/port.rs',
+    'src/boot/cpu_features.rs',
+    'src/boot/mod.rs',
+    'src/boot_info.rs',
+    'src/console.rs',
+    'src/font.rs',
+    'src/framebuffer.rs',
+    'src/lib.rs',
+    'src/main.rs',
+    'src/panic.rs',
+    'src/qemu.rs',
+    'src/serial.rs',
+    'src/sync.rs',
+    'src/testing.rs',
+    'tests/heap_exhaustion.rs',
+    'tests/kernel.rs',
+  ];
+  const BOOT_FILES = {
+    multiboot2: ['src/boot/entry32.rs', 'src/boot/multiboot2.rs', 'src/boot/pvh.rs'],
+    limine: ['src/boot/entry.rs', 'src/boot/limine.rs'],
+  };
+  const sorted = (paths: string[]) => [...paths].sort((a, b) => a.localeCompare(b));
+
+  it.each(Object.entries(BOOT_FILES))('plans exactly the common files and its own boot files for %s', (boot, bootFiles) => {
+    expect(pathsOf({ boot: boot as 'multiboot2' | 'limine' })).toEqual(sorted([...COMMON, ...bootFiles]));
+  });
+
+  it('adds rust-toolchain.toml for the rustup profiles only', () => {
+    expect(pathsOf({ toolchain: 'rustup-stable' })).toEqual(sorted([...COMMON, ...BOOT_FILES.multiboot2, 'rust-toolchain.toml']));
+    expect(pathsOf({ toolchain: 'rustup-nightly' })).toContain('rust-toolchain.toml');
+  });
+
+  it('plans the same files for every preset', () => {
+    for (const preset of ['x86-64-v2', 'x86-64-v3'] as const) expect(pathsOf({ preset })).toEqual(pathsOf({}));
   });
 });

@@ -1,7 +1,14 @@
 /**
  * Snapshots of generated files, so that every change to a template shows up in review. The
  * baseline configuration is kept whole; the others keep the files their choices change.
+ *
+ * A snapshot that is missing, or left over from a file or configuration no longer generated, fails
+ * the run (vitest alone would quietly write the first and never notice the second); `-u` writes the
+ * missing ones and deletes the left-over ones.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { KernelRequest } from '@baremetal-kernel/target';
 import { compileTemplates, loadTemplates, planKernel } from '../src/index.js';
@@ -42,16 +49,54 @@ const CONFIGURATIONS: Array<{ key: string; request: Partial<KernelRequest>; file
   { key: 'limine-x86-64-v3-system', request: { boot: 'limine', preset: 'x86-64-v3' }, files: ['src/boot/cpu_features.rs', 'runner'] },
 ];
 
-describe.each(CONFIGURATIONS)('generated files: $key', ({ key, request, files }) => {
+const SNAPSHOTS = fileURLToPath(new URL('./__snapshots__/', import.meta.url));
+const SNAPSHOT_SUFFIX = '.snap';
+
+/** Whether this run was started with `-u`. */
+function updatingSnapshots(): boolean {
+  return expect.getState().snapshotState.snapshotUpdateState === 'all';
+}
+
+/** Every `.snap` file on disk, as `<configuration>/<generated path>`. */
+function snapshotFilesOnDisk(): string[] {
+  if (!existsSync(SNAPSHOTS)) return [];
+  return readdirSync(SNAPSHOTS, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(SNAPSHOTS, join(entry.parentPath, entry.name)))
+    .filter((path) => path.endsWith(SNAPSHOT_SUFFIX))
+    .map((path) => path.slice(0, -SNAPSHOT_SUFFIX.length))
+    .sort();
+}
+
+const snapshotted = CONFIGURATIONS.map(({ key, request, files }) => {
   const plan = planKernel(kernelConfig({ name: 'snapshot-os', ...request }), templates);
   const chosen = files === 'all' ? plan.files : plan.files.filter((file) => files.includes(file.path));
+  return { key, files, chosen };
+});
 
-  it('writes every file it is expected to', () => {
-    if (files !== 'all') expect(chosen.map((file) => file.path).sort()).toEqual([...files].sort());
-  });
+describe.each(snapshotted)('generated files: $key', ({ key, files, chosen }) => {
+  if (files !== 'all') {
+    it('generates every file chosen for a snapshot', () => {
+      expect(chosen.map((file) => file.path).sort()).toEqual([...files].sort());
+    });
+  }
 
   it.each(chosen.map((file) => [file.path, file] as const))('%s', async (path, file) => {
-    await expect(file.contents).toMatchFileSnapshot(`./__snapshots__/${key}/${path}.snap`);
+    const snapshot = `${SNAPSHOTS}${key}/${path}${SNAPSHOT_SUFFIX}`;
+    if (!updatingSnapshots()) expect(existsSync(snapshot), `no snapshot ${relative(SNAPSHOTS, snapshot)}: run with -u and review it`).toBe(true);
+    await expect(file.contents).toMatchFileSnapshot(snapshot);
+  });
+});
+
+describe('the snapshot folder', () => {
+  it('holds a snapshot for every chosen file and nothing else', () => {
+    const expected = snapshotted.flatMap(({ key, chosen }) => chosen.map((file) => `${key}/${file.path}`)).sort();
+    const leftOver = snapshotFilesOnDisk().filter((path) => !expected.includes(path));
+    if (updatingSnapshots()) {
+      for (const path of leftOver) rmSync(`${SNAPSHOTS}${path}${SNAPSHOT_SUFFIX}`);
+      return;
+    }
+    expect(leftOver, 'snapshots of files no longer generated: run with -u to delete them').toEqual([]);
   });
 });
 
