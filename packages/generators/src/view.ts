@@ -38,6 +38,7 @@ function limineView() {
     startMarker: LIMINE.requestsStartMarker.map(rustHex64),
     endMarker: LIMINE.requestsEndMarker.map(rustHex64).join(', '),
     requests,
+    firmwareTypes: LIMINE.firmwareTypes,
     memoryTypes: LIMINE.memoryTypes,
     minimumStackBytes: LIMINE.minimumStackBytes,
     release: LIMINE_RELEASE,

@@ -26,6 +26,8 @@ export interface BootInformation {
   readonly framebuffer: BootInfoSource;
   readonly rsdp: BootInfoSource;
   readonly modules: BootInfoSource;
+  /** Whether the machine started from BIOS or UEFI firmware. */
+  readonly firmware: BootInfoSource;
 }
 
 /** QEMU's direct `-kernel` boot of an ELF through the PVH entry note, without a bootloader. */
@@ -78,6 +80,10 @@ export const MULTIBOOT2 = {
     basicMemoryInfo: 4,
     memoryMap: 6,
     framebuffer: 8,
+    /** EFI 32-bit system table pointer (§3.6.13): passed by a loader on IA-32 UEFI firmware. */
+    efi32SystemTable: 11,
+    /** EFI 64-bit system table pointer (§3.6.14): passed by a loader on x64 UEFI firmware. */
+    efi64SystemTable: 12,
     acpiOldRsdp: 14,
     acpiNewRsdp: 15,
   },
@@ -127,6 +133,7 @@ export const LIMINE = {
   requests: {
     bootloaderInfo: limineRequest('0xf55038d8e2a1202f', '0x279426fcf5f59740'),
     executableCommandLine: limineRequest('0x4b161536e598651e', '0xb390ad4a2f1f303a'),
+    /** §Firmware Type Feature: LIMINE_FIRMWARE_TYPE_REQUEST_ID; the response's values are `firmwareTypes`. */
     firmwareType: limineRequest('0x8c2f75d90bef28a8', '0x7045a4688eac00c3'),
     stackSize: limineRequest('0x224ef0460a8e8926', '0xe1cb0fc25f46ea3d'),
     hhdm: limineRequest('0x48dcf1cb8ad2b852', '0x63984e959a98244b'),
@@ -151,6 +158,14 @@ export const LIMINE = {
     flantermFbInitParams: limineRequest('0x3259399fe7c5f126', '0xe01c1c8c5db9d1a9'),
     entropy: limineRequest('0x65ea80255d5682c5', '0x9117240723f493eb'),
     riscvBspHartId: limineRequest('0x1369359f025525f9', '0x2ff2a56178391bb6'),
+  },
+  /** `firmware_type` of the firmware type response (§Firmware Type Feature: LIMINE_FIRMWARE_TYPE_*). */
+  firmwareTypes: {
+    x86Bios: 0,
+    efi32: 1,
+    efi64: 2,
+    /** RISC-V's Supervisor Binary Interface: never on x86. */
+    sbi: 3,
   },
   /** Memory map entry types (§Memory Map Feature). */
   memoryTypes: {
@@ -232,11 +247,17 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       'kernel cannot link, and GRUB loads the image at its linked address: use relocation-model=static',
     bootInformation: {
       memoryMap: { provided: true, source: 'memory map tag (type 6, spec §3.6.8)' },
-      commandLine: { provided: true, source: 'boot command line tag (type 1, §3.6.3)' },
-      bootloaderName: { provided: true, source: 'boot loader name tag (type 2, §3.6.4)' },
+      commandLine: { provided: true, source: 'boot command line tag (type 1, §3.6.5)' },
+      bootloaderName: { provided: true, source: 'boot loader name tag (type 2, §3.6.9)' },
       framebuffer: { provided: true, source: 'framebuffer info tag (type 8, §3.6.12), when the loader set a mode' },
       rsdp: { provided: true, source: 'ACPI old/new RSDP tags (types 14 and 15, §3.6.16-17)' },
       modules: { provided: true, source: 'module tags (type 3, §3.6.6)' },
+      firmware: {
+        provided: true,
+        source:
+          'EFI 32-bit or 64-bit system table pointer tag (types 11 and 12, §3.6.13-14) on UEFI, none on BIOS; ' +
+          'PVH direct boot cannot tell (hvm_start_info has no such field)',
+      },
     },
     pvh: PVH,
   },
@@ -279,6 +300,7 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       framebuffer: { provided: true, source: 'framebuffer request (§Framebuffer Feature)' },
       rsdp: { provided: true, source: 'RSDP request (§RSDP Feature)' },
       modules: { provided: true, source: 'module request (§Module Feature)' },
+      firmware: { provided: true, source: 'firmware type request (§Firmware Type Feature)' },
     },
     pvh: undefined,
   },

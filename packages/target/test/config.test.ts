@@ -147,4 +147,14 @@ describe('boot protocol facts', () => {
       expect(id.every((word) => /^0x[0-9a-f]{16}$/.test(word))).toBe(true);
     }
   });
+
+  it('pins how each protocol tells BIOS from UEFI', async () => {
+    const { MULTIBOOT2, LIMINE } = await import('../src/index.js');
+    // Multiboot2 §3.6.13-14: the EFI 32-bit and 64-bit system table pointer tags.
+    expect(MULTIBOOT2.tags).toMatchObject({ efi32SystemTable: 11, efi64SystemTable: 12 });
+    // Limine PROTOCOL.md §Firmware Type Feature: LIMINE_FIRMWARE_TYPE_REQUEST_ID and the values
+    // LIMINE_FIRMWARE_TYPE_X86BIOS, _EFI32, _EFI64, _SBI.
+    expect(LIMINE.requests.firmwareType).toEqual([...LIMINE.commonMagic, '0x8c2f75d90bef28a8', '0x7045a4688eac00c3']);
+    expect(LIMINE.firmwareTypes).toEqual({ x86Bios: 0, efi32: 1, efi64: 2, sbi: 3 });
+  });
 });

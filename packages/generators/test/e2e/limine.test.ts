@@ -67,7 +67,17 @@ describe('a generated Limine kernel', () => {
     const tag = image.indexOf(wordBytes([...LIMINE.baseRevisionMagic, `0x${LIMINE.baseRevision.toString(16).padStart(16, '0')}`]));
     expect(tag).toBeGreaterThan(start);
     expect(tag).toBeLessThan(end);
-    const used = ['bootloaderInfo', 'executableCommandLine', 'stackSize', 'hhdm', 'memoryMap', 'framebuffer', 'rsdp', 'executableAddress'] as const;
+    const used = [
+      'bootloaderInfo',
+      'executableCommandLine',
+      'firmwareType',
+      'stackSize',
+      'hhdm',
+      'memoryMap',
+      'framebuffer',
+      'rsdp',
+      'executableAddress',
+    ] as const;
     for (const name of used) {
       const at = image.indexOf(wordBytes(LIMINE.requests[name]));
       expect(at, name).toBeGreaterThan(start);
@@ -190,10 +200,15 @@ describe("the runner's Limine fetch, against a stand-in release", () => {
 });
 
 describe.skipIf(!process.env.LIMINE_DIR)('booting through a real Limine (LIMINE_DIR)', () => {
-  it.each(['--bios', '--uefi'])('boots with %s and exits QEMU with success', (path) => {
+  // §Firmware Type Feature: LIMINE_FIRMWARE_TYPE_X86BIOS on SeaBIOS, EFI64 on the x64 OVMF.
+  it.each([
+    ['--bios', /^\[boot\] firmware: BIOS$/m],
+    ['--uefi', /^\[boot\] firmware: UEFI \(64-bit\)$/m],
+  ])('boots with %s and exits QEMU with success', (path, firmware) => {
     const boot = cargo(directory, ['run', '--', path], { targetDirectory, timeoutMs: 120_000 });
     expect(boot.status, boot.output).toBe(0);
     expect(boot.output).toMatch(/^\[boot\] loader: Limine /m);
+    expect(boot.output).toMatch(firmware);
     expect(boot.output).toMatch(/^\[boot\] kernel at physical 0x[0-9a-f]+, virtual 0xffffffff80000000; physical memory at virtual \+ 0x[0-9a-f]+$/m);
     expect(boot.output).toMatch(/^\[boot\] stack: 256 KiB$/m);
     expect(boot.output).toMatch(/^\[heap\] allocation works: Box = 42/m);
