@@ -1,0 +1,574 @@
+/**
+ * The generated runners as programs. Each runner is rendered from the real templates and run by
+ * bash with stand-ins for QEMU, GRUB, xorriso, mtools and a Limine release first in PATH; after
+ * them come only the few coreutils the runners use, so the real QEMU and GRUB are out of reach.
+ * A test judges what QEMU was given, the runner's exit status and its one-line errors. Real boots
+ * are in test/e2e. ShellCheck lints every distinct runner the configurations produce.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, delimiter, dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  LIMINE_RELEASE,
+  OVMF_FIRMWARE_LOCATIONS,
+  PRESETS,
+  QEMU,
+  TOOLCHAINS,
+  debugExitDevice,
+  debugExitStatus,
+  findPreset,
+  qemuCpuModel,
+  type KernelRequest,
+} from '@baremetal-kernel/target';
+import { KERNEL_COMMAND_LINE, availableBootProtocols, compileTemplates, kernelView, loadTemplates, planKernel } from '../src/index.js';
+import { kernelConfig } from './support.js';
+
+const templates = compileTemplates(loadTemplates());
+const EXIT_OPTION = KERNEL_COMMAND_LINE.exitAfterBoot;
+const work = mkdtempSync(join(tmpdir(), 'runner-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A program of this machine, Debian's /usr/bin first (where the rest of the suite looks too). */
+function hostTool(name: string): string {
+  const directories = ['/usr/bin', '/bin', ...(process.env.PATH ?? '').split(delimiter)];
+  const found = directories.map((directory) => join(directory, name)).find((path) => existsSync(path));
+  if (!found) throw new Error(`${name} not found on this machine; the runner tests need it`);
+  return found;
+}
+
+const BASH = hostTool('bash');
+
+/** The commands the runners (on the paths tested here) and the stand-ins run besides builtins. */
+const CORE_TOOLS = ['basename', 'cat', 'cp', 'dirname', 'head', 'mkdir', 'rm', 'sed', 'sleep', 'timeout'];
+const coreDirectory = join(work, 'core');
+mkdirSync(coreDirectory);
+for (const tool of CORE_TOOLS) symlinkSync(hostTool(tool), join(coreDirectory, tool));
+
+/** Creates the file that follows `-o`, as grub-mkrescue and `xorriso -as mkisofs` do. */
+const WRITES_OUTPUT = 'while (($#)); do [[ $1 != -o ]] || : >"$2"; shift; done';
+
+/**
+ * Each stand-in first writes its arguments, one a line, to $FAKE_LOG/<its name>. QEMU also notes
+ * its parent process (`timeout`, or bash when interactive), then exits with $FAKE_QEMU_STATUS or,
+ * with FAKE_QEMU_HANG set, hangs (exec: so that `timeout` kills the hanging process itself).
+ */
+const STAND_INS: Record<string, string> = {
+  'qemu-system-x86_64': [
+    'read -r parent <"/proc/$PPID/comm"',
+    'printf \'%s\\n\' "$parent" >"$FAKE_LOG/qemu-parent"',
+    '[[ -z "${FAKE_QEMU_HANG:-}" ]] || exec sleep 20',
+    'exit "$FAKE_QEMU_STATUS"',
+  ].join('\n'),
+  'grub-mkrescue': WRITES_OUTPUT,
+  'grub2-mkrescue': WRITES_OUTPUT,
+  xorriso: WRITES_OUTPUT,
+  mformat: '',
+};
+const standInDirectory = join(work, 'stand-ins');
+mkdirSync(standInDirectory);
+for (const [name, body] of Object.entries(STAND_INS)) {
+  writeFileSync(join(standInDirectory, name), `#!${BASH}\nprintf '%s\\n' "$@" >"$FAKE_LOG/\${0##*/}"\n${body}\n`);
+  chmodSync(join(standInDirectory, name), 0o755);
+}
+
+/** PATH with exactly these stand-ins, then the coreutils. */
+const paths = new Map<string, string>();
+function pathWith(tools: readonly string[]): string {
+  const key = [...tools].sort().join(',');
+  if (!paths.has(key)) {
+    const directory = mkdtempSync(join(work, 'bin-'));
+    for (const tool of tools) symlinkSync(join(standInDirectory, tool), join(directory, tool));
+    paths.set(key, directory);
+  }
+  return `${paths.get(key)}${delimiter}${coreDirectory}`;
+}
+
+/** An unpacked Limine release as the runner checks it: the ISO's files and a host tool `limine`. */
+const LIMINE_FILES = ['limine-bios.sys', 'limine-bios-cd.bin', 'limine-uefi-cd.bin', 'BOOTX64.EFI'];
+function standInLimine(name: string, omit?: string): string {
+  const directory = join(work, name);
+  mkdirSync(directory);
+  for (const file of LIMINE_FILES) if (file !== omit) writeFileSync(join(directory, file), `stand-in ${file}\n`);
+  const tool = [
+    `#!${BASH}`,
+    'case "$1" in',
+    `--version) echo "limine ${LIMINE_RELEASE.version}" ;;`,
+    'bios-install) printf \'%s\\n\' "$@" >"$FAKE_LOG/limine" ;;',
+    '*) exit 1 ;;',
+    'esac',
+  ];
+  writeFileSync(join(directory, 'limine'), `${tool.join('\n')}\n`, { mode: 0o755 });
+  return directory;
+}
+const limineDirectory = standInLimine('limine');
+
+interface Protocol {
+  boot: 'multiboot2' | 'limine';
+  /** The stand-ins a machine set up for this runner has. */
+  tools: readonly string[];
+  env: Record<string, string>;
+  /** The boot loader's configuration, in the ISO's staging folder. */
+  configFile: string;
+  /** Its line that passes the kernel command line. */
+  commandLine: (cmdline: string) => string;
+  /** Where the kernel is copied in the staging folder. */
+  stagedKernel: string;
+}
+
+const MULTIBOOT2: Protocol = {
+  boot: 'multiboot2',
+  tools: ['qemu-system-x86_64', 'grub-mkrescue', 'xorriso', 'mformat'],
+  env: {},
+  configFile: 'boot/grub/grub.cfg',
+  commandLine: (cmdline) => `    multiboot2 /boot/kernel.elf ${cmdline}`,
+  stagedKernel: 'boot/kernel.elf',
+};
+const LIMINE: Protocol = {
+  boot: 'limine',
+  tools: ['qemu-system-x86_64', 'xorriso'],
+  env: { LIMINE_DIR: limineDirectory },
+  configFile: 'boot/limine/limine.conf',
+  commandLine: (cmdline) => `    cmdline: ${cmdline}`,
+  stagedKernel: 'boot/kernel',
+};
+
+interface Runner {
+  protocol: Protocol;
+  text: string;
+}
+
+function runnerFor(protocol: Protocol, request: Partial<KernelRequest> = {}): Runner {
+  const plan = planKernel(kernelConfig({ boot: protocol.boot, ...request }), templates);
+  return { protocol, text: plan.files.find((file) => file.path === 'runner')!.contents };
+}
+
+/** The runner rendered with another OVMF search list (the real one depends on the machine). */
+function runnerWithOvmfCandidates(protocol: Protocol, ovmfCandidates: string[]): Runner {
+  const view = { ...kernelView(kernelConfig({ boot: protocol.boot })), ovmfCandidates };
+  return { protocol, text: templates.get(`boot/${protocol.boot}/runner.hbs`)!(view) };
+}
+
+interface RunOptions {
+  args?: readonly string[];
+  env?: Record<string, string>;
+  /** The stand-ins on PATH (default: all the protocol needs). */
+  tools?: readonly string[];
+  /** A test binary (target/.../deps/), as `cargo test` runs it, instead of the `cargo run` kernel. */
+  testBinary?: boolean;
+}
+
+/** Runs a program to its end (a hung one is killed after 15 s): its status and output. */
+function spawnAsync(command: string, args: readonly string[], options: { env: Record<string, string>; cwd?: string; input?: string }) {
+  const { env, cwd = work, input } = options;
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(command, args, { env, cwd, timeout: 15_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.stdin.on('error', () => {}); // a child that could not start: its 'error' event says why
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+/** Runs a runner in a fresh project, as cargo does: `runner <kernel> [args]`. */
+async function run(runner: Runner, options: RunOptions = {}) {
+  const project = mkdtempSync(join(work, 'project-'));
+  writeFileSync(join(project, 'runner'), runner.text);
+  const profile = join(project, 'target', 'x86_64-unknown-none', 'debug');
+  const kernel = options.testBinary ? join(profile, 'deps', 'test_os-0123456789abcdef') : join(profile, 'test-os');
+  mkdirSync(dirname(kernel), { recursive: true });
+  writeFileSync(kernel, 'a kernel ELF\n');
+  const log = join(project, 'log');
+  mkdirSync(log);
+  const env = {
+    PATH: pathWith(options.tools ?? runner.protocol.tools),
+    FAKE_LOG: log,
+    FAKE_QEMU_STATUS: String(QEMU.successStatus),
+    ...runner.protocol.env,
+    ...options.env,
+  };
+  // In the project, as cargo runs it: a glob in QEMU_EXTRA_ARGS would match the files there.
+  const result = await spawnAsync(BASH, [join(project, 'runner'), kernel, ...(options.args ?? [])], { env, cwd: project });
+  const logged = (name: string) => (existsSync(join(log, name)) ? readFileSync(join(log, name), 'utf8').split('\n').slice(0, -1) : undefined);
+  const isoDirectory = join(dirname(kernel), 'iso');
+  return {
+    ...result,
+    kernel,
+    iso: join(isoDirectory, `${basename(kernel)}.iso`),
+    isoDirectory,
+    staging: join(isoDirectory, basename(kernel)),
+    /** QEMU's arguments, or undefined if QEMU did not run. */
+    qemu: logged('qemu-system-x86_64'),
+    qemuParent: logged('qemu-parent')?.[0],
+    logged,
+    /** The boot loader configuration the ISO was built from, as lines. */
+    config: () => readFileSync(join(isoDirectory, basename(kernel), runner.protocol.configFile), 'utf8').split('\n'),
+  };
+}
+type Run = Awaited<ReturnType<typeof run>>;
+
+/** Whether `sequence` occurs in `args` as consecutive elements. */
+function containsSequence(args: readonly string[], sequence: readonly string[]): boolean {
+  return args.some((_, start) => sequence.every((arg, offset) => args[start + offset] === arg));
+}
+
+/** The runner failed (a non-zero status, not a signal) and said why in one line. */
+function expectOneLineFailure(result: Run, message: RegExp) {
+  expect(result.status).not.toBe(0);
+  expect(result.status).not.toBeNull();
+  expect(result.stderr).toMatch(/^runner: [^\n]*\n$/);
+  expect(result.stderr).toMatch(message);
+}
+
+/** The runner refused before running QEMU. */
+function expectOneLineError(result: Run, message: RegExp) {
+  expectOneLineFailure(result, message);
+  expect(result.qemu).toBeUndefined();
+}
+
+/** QEMU ran and the runner judged its exit status a failure. */
+function expectFailure(result: Run, message: RegExp) {
+  expect(result.qemu).toBeDefined();
+  expectOneLineFailure(result, message);
+}
+
+const pflashCode = (path: string) => `if=pflash,format=raw,unit=0,readonly=on,file=${path}`;
+const pflashVars = (path: string) => `if=pflash,format=raw,unit=1,file=${path}`;
+
+/** OVMF stand-ins: two files with recognisable contents. */
+function ovmfImages(name: string) {
+  const directory = join(work, name);
+  mkdirSync(directory);
+  const code = join(directory, 'OVMF_CODE.fd');
+  const vars = join(directory, 'OVMF_VARS.fd');
+  writeFileSync(code, 'code\n');
+  writeFileSync(vars, `variables of ${name}\n`);
+  return { code, vars };
+}
+
+describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) => {
+  const runner = runnerFor(protocol);
+
+  describe('cargo run', () => {
+    it.each(['baseline', 'x86-64-v3'])('boots an ISO on BIOS under a timeout, with the %s preset and the exit option', async (preset) => {
+      const result = await run(runnerFor(protocol, { preset }));
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.qemu).toEqual([
+        '-cpu',
+        qemuCpuModel(findPreset(preset)!),
+        '-m',
+        QEMU.memory,
+        '-display',
+        'none',
+        '-no-reboot',
+        '-device',
+        debugExitDevice(),
+        '-serial',
+        'stdio',
+        '-cdrom',
+        result.iso,
+      ]);
+      expect(result.qemuParent).toBe('timeout');
+      expect(existsSync(result.iso)).toBe(true);
+      expect(result.config()).toContain(protocol.commandLine(EXIT_OPTION));
+      expect(readFileSync(join(result.staging, protocol.stagedKernel), 'utf8')).toBe('a kernel ELF\n');
+    });
+
+    it('boots the ISO on BIOS with --bios or BOOT=bios, test binaries too', async () => {
+      for (const options of [{ args: ['--bios'] }, { env: { BOOT: 'bios' } }]) {
+        const result = await run(runner, { ...options, testBinary: true });
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.qemu!.slice(-2)).toEqual(['-cdrom', result.iso]);
+        expect(result.qemu).not.toContain('-kernel');
+      }
+    });
+  });
+
+  describe('--uefi', () => {
+    it('boots the ISO on OVMF_CODE as read-only pflash, with a private copy of OVMF_VARS', async () => {
+      const ovmf = ovmfImages(`ovmf-${protocol.boot}`);
+      const firmware = { OVMF_CODE: ovmf.code, OVMF_VARS: ovmf.vars };
+      for (const options of [{ args: ['--uefi'], env: firmware }, { env: { ...firmware, BOOT: 'uefi' } }]) {
+        const result = await run(runner, options);
+        expect(result.status, result.stderr).toBe(0);
+        const copy = join(result.isoDirectory, 'OVMF_VARS.fd');
+        expect(containsSequence(result.qemu!, ['-drive', pflashCode(ovmf.code)])).toBe(true);
+        expect(containsSequence(result.qemu!, ['-drive', pflashVars(copy)])).toBe(true);
+        expect(readFileSync(copy, 'utf8')).toBe(`variables of ovmf-${protocol.boot}\n`);
+        expect(result.qemu!.filter((arg) => arg.includes('pflash'))).toHaveLength(2);
+        expect(containsSequence(result.qemu!, ['-cdrom', result.iso])).toBe(true);
+      }
+    });
+
+    it('gives BIOS boots no firmware drive', async () => {
+      expect((await run(runner)).qemu!.join(' ')).not.toMatch(/pflash|OVMF/);
+    });
+
+    it('says in one line that OVMF_CODE does not exist', async () => {
+      const missing = join(work, 'no-such-ovmf', 'OVMF_CODE.fd');
+      expectOneLineError(await run(runner, { args: ['--uefi'], env: { OVMF_CODE: missing } }), new RegExp(`^runner: OVMF_CODE=${missing} does not exist$`, 'm'));
+    });
+
+    it('without OVMF_CODE, takes the first image of its search list that exists, with its variables', async () => {
+      const found = ovmfImages(`ovmf-found-${protocol.boot}`);
+      const later = ovmfImages(`ovmf-later-${protocol.boot}`);
+      const absent = join(work, 'absent');
+      const searching = runnerWithOvmfCandidates(protocol, [`${absent}/CODE.fd|${absent}/VARS.fd`, `${found.code}|${found.vars}`, `${later.code}|`]);
+      const result = await run(searching, { args: ['--uefi'] });
+      expect(result.status, result.stderr).toBe(0);
+      expect(containsSequence(result.qemu!, ['-drive', pflashCode(found.code)])).toBe(true);
+      expect(containsSequence(result.qemu!, ['-drive', pflashVars(join(result.isoDirectory, 'OVMF_VARS.fd'))])).toBe(true);
+      expect(readFileSync(join(result.isoDirectory, 'OVMF_VARS.fd'), 'utf8')).toBe(`variables of ovmf-found-${protocol.boot}\n`);
+
+      // An image without a variable store: no second drive.
+      const codeOnly = await run(runnerWithOvmfCandidates(protocol, [`${absent}/CODE.fd|`, `${later.code}|`]), { args: ['--uefi'] });
+      expect(codeOnly.status, codeOnly.stderr).toBe(0);
+      expect(codeOnly.qemu!.filter((arg) => arg.includes('pflash'))).toEqual([pflashCode(later.code)]);
+    });
+
+    it('says in one line what to install when no image of its search list exists', async () => {
+      const absent = join(work, 'absent');
+      const result = await run(runnerWithOvmfCandidates(protocol, [`${absent}/A.fd|${absent}/A_VARS.fd`, `${absent}/B.fd|`]), { args: ['--uefi'] });
+      expectOneLineError(result, /^runner: OVMF \(UEFI firmware\) not found: install ovmf \(Debian\/Ubuntu\), edk2-ovmf \(Fedora\/Arch\), or set OVMF_CODE=/);
+    });
+
+    it("searches the model's OVMF locations in order (on this machine)", async () => {
+      const installed = OVMF_FIRMWARE_LOCATIONS.find((location) => existsSync(location.code));
+      const result = await run(runner, { args: ['--uefi'] });
+      if (installed) {
+        expect(result.status, result.stderr).toBe(0);
+        expect(containsSequence(result.qemu!, ['-drive', pflashCode(installed.code)])).toBe(true);
+        expect(result.qemu!.some((arg) => arg.includes('unit=1'))).toBe(installed.vars !== undefined && existsSync(installed.vars));
+      } else {
+        expectOneLineError(result, /^runner: OVMF \(UEFI firmware\) not found/);
+      }
+    });
+  });
+
+  describe('--gdb, --interactive, --kvm', () => {
+    it('--gdb adds the GDB stub options, waits, and runs interactively', async () => {
+      const result = await run(runner, { args: ['--gdb'] });
+      expect(result.status, result.stderr).toBe(0);
+      expect(containsSequence(result.qemu!, QEMU.gdbArgs)).toBe(true);
+      expect(containsSequence(result.qemu!, ['-serial', 'mon:stdio'])).toBe(true);
+      expect(result.qemuParent).toBe('bash');
+      expect(result.config()).toContain(protocol.commandLine(''));
+      expect(result.stderr).toContain(`target remote :${QEMU.gdbPort}`);
+    });
+
+    it('has no GDB stub and no KVM unless asked', async () => {
+      const args = (await run(runner)).qemu!;
+      for (const arg of [...QEMU.gdbArgs, ...QEMU.kvmArgs]) expect(args).not.toContain(arg);
+    });
+
+    it('--interactive drops the exit option and the timeout, and gives the serial port the monitor too', async () => {
+      const result = await run(runner, { args: ['--interactive'] });
+      expect(result.status, result.stderr).toBe(0);
+      expect(containsSequence(result.qemu!, ['-serial', 'mon:stdio'])).toBe(true);
+      expect(containsSequence(result.qemu!, ['-serial', 'stdio'])).toBe(false);
+      expect(result.qemuParent).toBe('bash');
+      expect(result.config()).toContain(protocol.commandLine(''));
+      expect(result.config().join('\n')).not.toContain(EXIT_OPTION);
+      for (const arg of QEMU.gdbArgs) expect(result.qemu).not.toContain(arg);
+    });
+
+    it('--kvm adds the KVM options', async () => {
+      const result = await run(runner, { args: ['--kvm'] });
+      expect(result.status, result.stderr).toBe(0);
+      expect(containsSequence(result.qemu!, QEMU.kvmArgs)).toBe(true);
+      expect(result.qemuParent).toBe('timeout');
+    });
+  });
+
+  describe('environment', () => {
+    it('passes QEMU_MEMORY, QEMU_CPU and QEMU_EXTRA_ARGS (split at whitespace, not globbed) to QEMU', async () => {
+      const extra = ' -smp 2   -d int,cpu_reset\t-name * ';
+      const result = await run(runner, { env: { QEMU_MEMORY: '512M', QEMU_CPU: 'max', QEMU_EXTRA_ARGS: extra } });
+      expect(result.status, result.stderr).toBe(0);
+      expect(containsSequence(result.qemu!, ['-m', '512M'])).toBe(true);
+      expect(containsSequence(result.qemu!, ['-cpu', 'max'])).toBe(true);
+      expect(result.qemu!.slice(-6)).toEqual(['-smp', '2', '-d', 'int,cpu_reset', '-name', '*']);
+    });
+
+    it('refuses an unknown option in one line', async () => {
+      expectOneLineError(await run(runner, { args: ['--uefi', '--frobnicate'] }), /^runner: unknown option '--frobnicate' \(try: cargo run -- --help\)$/m);
+    });
+
+    it('refuses a BOOT value it does not know in one line', async () => {
+      expectOneLineError(await run(runner, { env: { BOOT: 'floppy' } }), /^runner: BOOT must be .*, not 'floppy'$/m);
+    });
+
+    it('prints its usage for --help (status 0) and when given no kernel (status 2)', async () => {
+      const help = await run(runner, { args: ['--help'] });
+      expect(help.status).toBe(0);
+      for (const option of ['--bios', '--uefi', '--interactive', '--gdb', '--kvm', 'QEMU_MEMORY', 'QEMU_EXTRA_ARGS', 'OVMF_CODE']) {
+        expect(help.stderr).toContain(option);
+      }
+      expect(help.qemu).toBeUndefined();
+      const script = join(mkdtempSync(join(work, 'bare-')), 'runner');
+      writeFileSync(script, runner.text);
+      const bare = await spawnAsync(BASH, [script], { env: { PATH: pathWith([]) } });
+      expect(bare.status).toBe(2);
+      expect(bare.stderr).toBe(help.stderr);
+    });
+  });
+
+  describe('missing tools', () => {
+    it('says in one line to install QEMU when there is none', async () => {
+      const tools = protocol.tools.filter((tool) => tool !== 'qemu-system-x86_64');
+      for (const testBinary of [false, true]) {
+        expectOneLineError(
+          await run(runner, { tools, testBinary }),
+          /^runner: qemu-system-x86_64 not found: install QEMU \(Debian\/Ubuntu: qemu-system-x86, .*macOS: brew install qemu\)$/m,
+        );
+      }
+    });
+
+    it('says in one line to install xorriso when there is none', async () => {
+      expectOneLineError(await run(runner, { tools: protocol.tools.filter((tool) => tool !== 'xorriso') }), /^runner: xorriso not found: .*install xorriso$/m);
+    });
+  });
+
+  describe('exit status', () => {
+    it('is 0 when the kernel reports success', async () => {
+      const result = await run(runner, { env: { FAKE_QEMU_STATUS: String(QEMU.successStatus) } });
+      expect(result.status).toBe(0);
+      expect(result.stderr).toBe('');
+    });
+
+    it('fails when the kernel reports failure', async () => {
+      expectFailure(await run(runner, { env: { FAKE_QEMU_STATUS: String(QEMU.failureStatus) } }), /^runner: the kernel reported failure$/m);
+    });
+
+    it('fails on status 0: a reset or triple fault, not a report', async () => {
+      expectFailure(await run(runner, { env: { FAKE_QEMU_STATUS: '0' } }), /^runner: QEMU exited with status 0: the guest reset or triple-faulted/m);
+    });
+
+    it.each([1, debugExitStatus(0x12)])('fails on any other QEMU status (%i)', async (status) => {
+      expectFailure(await run(runner, { env: { FAKE_QEMU_STATUS: String(status) } }), new RegExp(`^runner: QEMU failed with status ${status}$`, 'm'));
+    });
+
+    it('fails when the kernel hangs past TIMEOUT', async () => {
+      const result = await run(runner, { env: { FAKE_QEMU_HANG: '1', TIMEOUT: '1' } });
+      expectFailure(result, /^runner: timed out after 1s \(kernel hung\?\); set TIMEOUT to wait longer$/m);
+    });
+  });
+});
+
+describe.concurrent('the multiboot2 runner only', () => {
+  const runner = runnerFor(MULTIBOOT2);
+
+  it('boots test binaries directly, with the exit option, and needs no GRUB for them', async () => {
+    const result = await run(runner, { testBinary: true, tools: ['qemu-system-x86_64'] });
+    expect(result.status, result.stderr).toBe(0);
+    expect(containsSequence(result.qemu!, ['-kernel', result.kernel, '-append', EXIT_OPTION])).toBe(true);
+    expect(result.qemu).not.toContain('-cdrom');
+    expect(result.qemuParent).toBe('timeout');
+  });
+
+  it('boots test binaries directly without the exit option when interactive', async () => {
+    const result = await run(runner, { testBinary: true, args: ['--interactive'] });
+    expect(containsSequence(result.qemu!, ['-kernel', result.kernel, '-append', ''])).toBe(true);
+  });
+
+  it('boots the cargo run kernel directly with --direct or BOOT=direct', async () => {
+    for (const options of [{ args: ['--direct'] }, { env: { BOOT: 'direct' } }]) {
+      const result = await run(runner, options);
+      expect(containsSequence(result.qemu!, ['-kernel', result.kernel, '-append', EXIT_OPTION])).toBe(true);
+    }
+  });
+
+  it('builds the ISO with grub-mkrescue from the staging folder', async () => {
+    const result = await run(runner);
+    expect(result.logged('grub-mkrescue')).toEqual(['-o', result.iso, result.staging]);
+  });
+
+  it("uses grub2-mkrescue (Fedora's name) when there is no grub-mkrescue", async () => {
+    const result = await run(runner, { tools: ['qemu-system-x86_64', 'grub2-mkrescue', 'xorriso', 'mformat'] });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.logged('grub2-mkrescue')).toEqual(['-o', result.iso, result.staging]);
+  });
+
+  it.each([
+    ['grub-mkrescue', /^runner: grub-mkrescue not found: install GRUB \(Debian\/Ubuntu: grub-common grub-pc-bin grub-efi-amd64-bin; .*\)$/m],
+    ['mformat', /^runner: mformat not found: .*install mtools$/m],
+  ])('says in one line what to install when %s is missing', async (missing, message) => {
+    expectOneLineError(await run(runner, { tools: MULTIBOOT2.tools.filter((tool) => tool !== missing) }), message);
+  });
+});
+
+describe.concurrent('the limine runner only', () => {
+  const runner = runnerFor(LIMINE);
+
+  it('boots test binaries from an ISO too (QEMU cannot load a Limine kernel)', async () => {
+    const result = await run(runner, { testBinary: true });
+    expect(result.status, result.stderr).toBe(0);
+    expect(containsSequence(result.qemu!, ['-cdrom', result.iso])).toBe(true);
+    expect(result.qemu).not.toContain('-kernel');
+    expect(result.config()).toContain(LIMINE.commandLine(EXIT_OPTION));
+  });
+
+  it('builds the hybrid ISO with xorriso and installs the BIOS stage with the release host tool', async () => {
+    const result = await run(runner);
+    const xorriso = result.logged('xorriso')!;
+    expect(xorriso.slice(0, 2)).toEqual(['-as', 'mkisofs']);
+    expect(containsSequence(xorriso, [result.staging, '-o', result.iso])).toBe(true);
+    expect(result.logged('limine')).toEqual(['bios-install', result.iso]);
+    expect(readFileSync(join(result.staging, 'EFI', 'BOOT', 'BOOTX64.EFI'), 'utf8')).toBe('stand-in BOOTX64.EFI\n');
+  });
+
+  it('refuses --direct in one line', async () => {
+    expectOneLineError(await run(runner, { args: ['--direct'] }), /^runner: there is no direct boot for a Limine kernel/m);
+  });
+
+  it('builds the ISO with --iso-only, printing its path, without QEMU', async () => {
+    const result = await run(runner, { args: ['--iso-only'], tools: ['xorriso'] });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${result.iso}\n`);
+    expect(existsSync(result.iso)).toBe(true);
+    expect(result.qemu).toBeUndefined();
+  });
+
+  it('refuses in one line a LIMINE_DIR that lacks a file the ISO needs', async () => {
+    const incomplete = standInLimine('limine-incomplete', 'BOOTX64.EFI');
+    expectOneLineError(
+      await run(runner, { env: { LIMINE_DIR: incomplete } }),
+      new RegExp(`^runner: LIMINE_DIR is not a usable Limine ${LIMINE_RELEASE.version.replaceAll('.', '\\.')}: ${incomplete} has no BOOTX64\\.EFI$`, 'm'),
+    );
+  });
+});
+
+/** Runs ShellCheck on a script; a machine without ShellCheck fails the test, it does not skip it. */
+async function shellcheck(script: string) {
+  try {
+    return await spawnAsync('shellcheck', ['-'], { env: { PATH: process.env.PATH ?? '', LC_ALL: 'C.UTF-8' }, input: script });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('shellcheck is not installed: run tools/install-toolchain.sh');
+    throw error;
+  }
+}
+
+describe.concurrent('ShellCheck', () => {
+  // Every configuration that could change the runner; equal texts are linted once.
+  const runners = new Map<string, string[]>();
+  for (const boot of availableBootProtocols(templates)) {
+    for (const preset of PRESETS) {
+      for (const toolchain of TOOLCHAINS) {
+        const config = kernelConfig({ boot, preset: preset.name, toolchain: toolchain.name });
+        const text = planKernel(config, templates).files.find((file) => file.path === 'runner')!.contents;
+        runners.set(text, [...(runners.get(text) ?? []), `${boot}/${preset.name}/${toolchain.name}`]);
+      }
+    }
+  }
+
+  it.each([...runners].map(([text, keys]) => [keys.join(', '), text]))('finds nothing in the runner of %s', async (_, text) => {
+    const result = await shellcheck(text);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
