@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   LIMINE_RELEASE,
   OVMF_FIRMWARE_LOCATIONS,
@@ -24,6 +24,10 @@ import {
 } from '@baremetal-kernel/target';
 import { KERNEL_COMMAND_LINE, availableBootProtocols, compileTemplates, kernelView, loadTemplates, planKernel } from '../src/index.js';
 import { kernelConfig } from './support.js';
+
+// Each test starts a few short processes, many tests at once: well under a second each on an idle
+// machine, but the default 5 s is too tight when builds share the two cores. A hang is still caught.
+vi.setConfig({ testTimeout: 30_000 });
 
 const templates = compileTemplates(loadTemplates());
 const EXIT_OPTION = KERNEL_COMMAND_LINE.exitAfterBoot;
