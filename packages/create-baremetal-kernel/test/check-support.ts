@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TARGET } from '@baremetal-kernel/target';
+import { TARGET, type BootProtocolName } from '@baremetal-kernel/target';
 import { generateKernel, resolveConfig } from '@baremetal-kernel/generators';
 import type { Io } from '../src/io.js';
 import { runCheck } from '../src/commands/check.js';
@@ -159,11 +159,106 @@ export function programHeaderOffset(bytes: Uint8Array, index: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Multiboot2 headers (Multiboot2 specification 2.0, §3.1.1-§3.1.3) and ELF notes (gABI)
+// ---------------------------------------------------------------------------------------------
+
+/** §3.1.2: the header magic, written out here rather than taken from the model under test. */
+export const MULTIBOOT2_MAGIC = 0xe85250d6;
+
+/** §3.1.3: u16 type, u16 flags, u32 size (default 8 + the payload), the payload, zero-padded to 8 bytes. */
+export function multiboot2Tag(type: number, flags = 0, payload: Uint8Array = new Uint8Array(0), size = 8 + payload.length): Uint8Array {
+  const tag = new Uint8Array(Math.ceil((8 + payload.length) / 8) * 8);
+  setU16(tag, 0, type);
+  setU16(tag, 2, flags);
+  setU32(tag, 4, size);
+  tag.set(payload, 8);
+  return tag;
+}
+
+/** §3.1.3: the end tag (type 0, flags 0, size 8). */
+export const MULTIBOOT2_END_TAG = multiboot2Tag(0);
+
+/** §3.1.2: the checksum that makes magic + architecture + header_length + checksum 0 mod 2^32. */
+export function multiboot2Checksum(architecture: number, headerLength: number): number {
+  return (2 ** 32 - ((MULTIBOOT2_MAGIC + architecture + headerLength) % 2 ** 32)) % 2 ** 32;
+}
+
+export interface Multiboot2HeaderSpec {
+  /** Default 0 (i386). */
+  readonly architecture?: number;
+  /** Default: the 16 fixed bytes plus the tags. */
+  readonly headerLength?: number;
+  /** Default: the correct one for the fields. */
+  readonly checksum?: number;
+  /** Default: only the end tag. */
+  readonly tags?: Uint8Array;
+}
+
+/** §3.1.1-§3.1.3: magic, architecture, header_length, checksum, then the tags. */
+export function multiboot2Header(spec: Multiboot2HeaderSpec = {}): Uint8Array {
+  const tags = spec.tags ?? MULTIBOOT2_END_TAG;
+  const architecture = spec.architecture ?? 0;
+  const headerLength = spec.headerLength ?? 16 + tags.length;
+  const header = new Uint8Array(16 + tags.length);
+  setU32(header, 0, MULTIBOOT2_MAGIC);
+  setU32(header, 4, architecture);
+  setU32(header, 8, headerLength);
+  setU32(header, 12, spec.checksum ?? multiboot2Checksum(architecture, headerLength));
+  header.set(tags, 16);
+  return header;
+}
+
+/** `size` zero bytes with `part` at `offset` (cut off where the file ends). */
+export function placeAt(part: Uint8Array, offset: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  bytes.set(part.subarray(0, Math.max(0, size - offset)), offset);
+  return bytes;
+}
+
+/** gABI: u32 namesz (with the NUL), u32 descsz, u32 type, the name and the descriptor, each padded to `alignment`. */
+export function elfNote(name: string, type: number, descriptor: Uint8Array, alignment = 4): Uint8Array {
+  const pad = (length: number): number => Math.ceil(length / alignment) * alignment;
+  const nameBytes = new TextEncoder().encode(`${name}\0`);
+  const note = new Uint8Array(pad(12 + nameBytes.length) + pad(descriptor.length));
+  setU32(note, 0, nameBytes.length);
+  setU32(note, 4, descriptor.length);
+  setU32(note, 8, type);
+  note.set(nameBytes, 12);
+  note.set(descriptor, pad(12 + nameBytes.length));
+  return note;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Real kernels: generated and built exactly as packages/generators/test/e2e/support.ts does
 // ---------------------------------------------------------------------------------------------
 
-/** The cargo target directory the multiboot2 end-to-end tests use: its `core` is already compiled. */
-export const REAL_KERNEL_TARGET_DIR = join(tmpdir(), 'baremetal-kernel-test-cache', 'e2e-multiboot2-system-baseline');
+/**
+ * Where the slow tests keep cargo target directories between runs, as
+ * packages/generators/test/e2e/support.ts has it: $BAREMETAL_KERNEL_TEST_CACHE, or
+ * $TMPDIR/baremetal-kernel-test-cache (point the variable at an empty directory for a cold run).
+ */
+export const TEST_CACHE_ROOT = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
+
+/** A cached cargo target directory, created if missing; one per configuration (`key`). */
+export function testCacheDirectory(key: string): string {
+  const directory = join(TEST_CACHE_ROOT, key);
+  mkdirSync(directory, { recursive: true });
+  return directory;
+}
+
+/**
+ * The cargo target directory of the multiboot2 end-to-end tests (same configuration), shared so
+ * that a whole run compiles `core` once. Nothing relies on it being warm: {@link buildRealKernel}
+ * builds whatever is missing, within {@link COLD_BUILD_TIMEOUT}.
+ */
+export const REAL_KERNEL_TARGET_DIR = join(TEST_CACHE_ROOT, 'e2e-multiboot2-system-baseline');
+
+/**
+ * A budget for building a kernel from a cold cache, `core`, `alloc` and `compiler_builtins`
+ * included, in debug and release: 60 s and 70 s of CPU time (rustc 1.96, measured), so one or
+ * two minutes of wall time on two idle cores, with room for a busy machine.
+ */
+export const COLD_BUILD_TIMEOUT = 600_000;
 
 /** Debian's toolchain first in PATH; no stray flags. */
 function rustEnvironment(targetDirectory: string): NodeJS.ProcessEnv {
@@ -180,20 +275,33 @@ export interface RealKernel {
   readonly elf: (profile: 'debug' | 'release') => string;
 }
 
-/** Generates a multiboot2 kernel (system toolchain) and builds its debug and release ELFs. */
-export function buildRealKernel(name: string): RealKernel {
-  const config = resolveConfig({ name, toolchain: 'system' });
+export interface RealKernelOptions {
+  /** multiboot2 unless given. */
+  readonly boot?: BootProtocolName;
+  /** Both unless given. */
+  readonly profiles?: readonly ('debug' | 'release')[];
+  /** {@link REAL_KERNEL_TARGET_DIR} unless given. */
+  readonly targetDirectory?: string;
+}
+
+/**
+ * Generates a kernel (system toolchain, baseline preset) and builds its ELFs, compiling whatever
+ * the target directory lacks (from a cold cache, the standard library too).
+ */
+export function buildRealKernel(name: string, options: RealKernelOptions = {}): RealKernel {
+  const config = resolveConfig({ name, toolchain: 'system', boot: options.boot ?? 'multiboot2' });
   const directory = join(temporaryDirectory('check-kernel-'), config.name);
   generateKernel(config, { directory });
-  const targetDirectory = REAL_KERNEL_TARGET_DIR;
+  const targetDirectory = options.targetDirectory ?? REAL_KERNEL_TARGET_DIR;
   mkdirSync(targetDirectory, { recursive: true });
-  for (const args of [['build'], ['build', '--release']]) {
+  for (const profile of options.profiles ?? ['debug', 'release']) {
+    const args = profile === 'debug' ? ['build'] : ['build', '--release'];
     const result = spawnSync('cargo', args, {
       cwd: directory,
       env: rustEnvironment(targetDirectory),
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
-      timeout: 600_000,
+      timeout: COLD_BUILD_TIMEOUT,
     });
     if (result.error) throw result.error;
     if (result.status !== 0) throw new Error(`cargo ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);

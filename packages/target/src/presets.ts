@@ -24,8 +24,18 @@ export interface FeaturePreset {
    * note above {@link PRESETS} for why no preset adds `-C target-feature=+sse...`).
    */
   readonly targetCpu: string | undefined;
-  /** The `target_feature` set `rustc --print cfg` reports with these flags (tested against rustc). */
+  /**
+   * The `target_feature` set a stable compiler's `rustc --print cfg` reports with these flags
+   * (tested against rustc). Stable rustc hides the features that are still unstable.
+   */
   readonly cfgFeatures: readonly string[];
+  /**
+   * The features the compiler also enables with these flags that are still unstable (rustc 1.96
+   * warns "unstable feature specified" for `-C target-feature=+x87` or `+lahfsahf` on stable). A
+   * nightly compiler, or a stable one under `RUSTC_BOOTSTRAP=1` as the system profile runs it,
+   * reports them too: see {@link cfgFeaturesOn}.
+   */
+  readonly unstableCfgFeatures: readonly string[];
   readonly cpuSetup: CpuSetup;
   /** GCC/Clang `-march` giving C code the same integer instructions (SIMD stays off, as in Rust). */
   readonly cMarch: string;
@@ -82,6 +92,7 @@ export const PRESETS: readonly FeaturePreset[] = [
     summary: "the target's defaults: no SIMD, floats in software; runs on every x86_64 CPU (recommended)",
     targetCpu: undefined,
     cfgFeatures: ['fxsr'],
+    unstableCfgFeatures: ['x87'],
     cpuSetup: NO_SETUP,
     cMarch: 'x86-64',
     qemuQuirkFlags: [],
@@ -94,6 +105,7 @@ export const PRESETS: readonly FeaturePreset[] = [
     summary: 'the x86-64-v2 level (CPUs since about 2009): POPCNT and CMPXCHG16B in Rust code, SSE state for assembly',
     targetCpu: 'x86-64-v2',
     cfgFeatures: ['cmpxchg16b', 'fxsr', 'popcnt'],
+    unstableCfgFeatures: ['lahfsahf', 'x87'],
     cpuSetup: { requiredFeatures: V2_REQUIRED, ...SSE_SETUP },
     cMarch: 'x86-64-v2',
     qemuQuirkFlags: [],
@@ -104,6 +116,7 @@ export const PRESETS: readonly FeaturePreset[] = [
     summary: 'the x86-64-v3 level (CPUs since about 2015): adds LZCNT, BMI1/2 and MOVBE, and AVX state for assembly',
     targetCpu: 'x86-64-v3',
     cfgFeatures: ['bmi1', 'bmi2', 'cmpxchg16b', 'fxsr', 'lzcnt', 'movbe', 'popcnt', 'xsave'],
+    unstableCfgFeatures: ['lahfsahf', 'x87'],
     cpuSetup: {
       requiredFeatures: [
         ...V2_REQUIRED,
@@ -136,6 +149,18 @@ export const DEFAULT_PRESET: PresetName = 'baseline';
 
 export function findPreset(name: string): FeaturePreset | undefined {
   return PRESETS.find((preset) => preset.name === name);
+}
+
+/**
+ * Which features a compiler reports through `cfg(target_feature)`: `stable` hides the unstable ones;
+ * `nightly` means a nightly compiler or any compiler with `RUSTC_BOOTSTRAP=1` in its environment.
+ */
+export type CfgChannel = 'stable' | 'nightly';
+
+/** The sorted `target_feature` set `rustc --print cfg` reports for a preset on a channel. */
+export function cfgFeaturesOn(preset: FeaturePreset, channel: CfgChannel): string[] {
+  const features = channel === 'stable' ? preset.cfgFeatures : [...preset.cfgFeatures, ...preset.unstableCfgFeatures];
+  return [...features].sort();
 }
 
 /** The QEMU `-cpu` value under TCG: QEMU's baseline model plus the preset's CPUID bits (and quirks). */

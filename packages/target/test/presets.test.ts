@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, cpuSetupMasks, findPreset, qemuCpuModel } from '../src/index.js';
+import { PRESETS, cfgFeaturesOn, cpuSetupMasks, findPreset, qemuCpuModel } from '../src/index.js';
 
 const preset = (name: string) => findPreset(name)!;
 
@@ -28,14 +28,33 @@ describe('feature presets', () => {
     );
   });
 
-  it('checks, in CPUID, every feature rustc enables beyond the baseline', () => {
-    const baseline = new Set(preset('baseline').cfgFeatures);
-    for (const { cfgFeatures, cpuSetup } of PRESETS) {
-      const checked = new Set(cpuSetup.requiredFeatures.map((feature) => feature.qemuFlag));
-      const aliases: Record<string, string> = { cmpxchg16b: 'cx16', lzcnt: 'abm' };
-      for (const feature of cfgFeatures.filter((name) => !baseline.has(name))) {
+  it('checks, in CPUID, every feature rustc enables beyond the baseline, stable or not', () => {
+    const baseline = new Set(cfgFeaturesOn(preset('baseline'), 'nightly'));
+    for (const current of PRESETS) {
+      const checked = new Set(current.cpuSetup.requiredFeatures.map((feature) => feature.qemuFlag));
+      const aliases: Record<string, string> = { cmpxchg16b: 'cx16', lzcnt: 'abm', lahfsahf: 'lahf-lm' };
+      for (const feature of cfgFeaturesOn(current, 'nightly').filter((name) => !baseline.has(name))) {
         expect(checked, `${feature} is checked`).toContain(aliases[feature] ?? feature);
       }
+    }
+  });
+
+  it('knows what each channel reports: nightly adds the unstable x87, and LAHF/SAHF from x86-64-v2 on', () => {
+    // x87 is in every x86-64 CPU, LAHF/SAHF joins at x86-64-v2 (x86-64 psABI, §3.1.1 "Processor
+    // Architecture", micro-architecture levels); rustc 1.96 still calls both unstable. The slow
+    // layer checks both channels against the compiler itself.
+    expect(cfgFeaturesOn(preset('baseline'), 'stable')).toEqual(['fxsr']);
+    expect(cfgFeaturesOn(preset('baseline'), 'nightly')).toEqual(['fxsr', 'x87']);
+    expect(cfgFeaturesOn(preset('x86-64-v2'), 'stable')).toEqual(['cmpxchg16b', 'fxsr', 'popcnt']);
+    expect(cfgFeaturesOn(preset('x86-64-v2'), 'nightly')).toEqual(['cmpxchg16b', 'fxsr', 'lahfsahf', 'popcnt', 'x87']);
+    expect(cfgFeaturesOn(preset('x86-64-v3'), 'nightly')).toEqual(
+      ['bmi1', 'bmi2', 'cmpxchg16b', 'fxsr', 'lahfsahf', 'lzcnt', 'movbe', 'popcnt', 'x87', 'xsave'],
+    );
+    for (const current of PRESETS) {
+      // Stable is a subset of nightly, and the two lists never name a feature twice.
+      expect(cfgFeaturesOn(current, 'stable')).toEqual([...current.cfgFeatures].sort());
+      expect(current.unstableCfgFeatures.filter((feature) => current.cfgFeatures.includes(feature))).toEqual([]);
+      expect(new Set(cfgFeaturesOn(current, 'nightly')).size).toBe(current.cfgFeatures.length + current.unstableCfgFeatures.length);
     }
   });
 

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MULTIBOOT2 } from '@baremetal-kernel/target';
 import {
   buildRealKernel,
+  COLD_BUILD_TIMEOUT,
   check,
   getU32,
   readelfFacts,
@@ -21,7 +22,6 @@ import {
   type RealKernel,
 } from '../check-support.js';
 
-const BUILD_TIMEOUT = 600_000;
 const hex = (value: number | bigint): string => `0x${value.toString(16)}`;
 const hex32 = (value: number): string => `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
 /** The checksum that makes magic + architecture + length + checksum 0 mod 2^32 (§3.1.2). */
@@ -33,9 +33,10 @@ const PVH_NOTE = 'PVH note (Xen, XEN_ELFNOTE_PHYS32_ENTRY)';
 
 let kernel: RealKernel;
 
+// Builds into the multiboot2 end-to-end tests' cache, compiling whatever it lacks.
 beforeAll(() => {
   kernel = buildRealKernel('check-os');
-}, BUILD_TIMEOUT);
+}, COLD_BUILD_TIMEOUT);
 
 /** What check prints for an intact kernel, from readelf's facts about it. */
 class ExpectedReport {

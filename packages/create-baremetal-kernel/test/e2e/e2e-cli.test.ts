@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileTemplates, loadTemplates, planKernel } from '@baremetal-kernel/generators';
 import { validateKernelRequest } from '@baremetal-kernel/target';
+import { buildRealKernel, COLD_BUILD_TIMEOUT, testCacheDirectory } from '../check-support.js';
 import { temporaryDirectory } from '../support.js';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +29,17 @@ function runBin(bin: string, args: string[], cwd: string) {
 }
 
 describe('create-baremetal-kernel as a process', () => {
+  // The kernels scaffolded below build into cached target directories (the generators' end-to-end
+  // caches for the same configurations). Compile what they need here, from a cold cache if need
+  // be, so that no test relies on another file having filled them, and each test's budget covers
+  // only its own kernel crate and boot.
+  const multiboot2Target = testCacheDirectory('e2e-multiboot2-system-baseline');
+  const limineTarget = testCacheDirectory('e2e-limine-system-baseline');
+  beforeAll(() => {
+    buildRealKernel('warm-up-os', { profiles: ['debug'], targetDirectory: multiboot2Target });
+    buildRealKernel('warm-up-os', { boot: 'limine', profiles: ['debug'], targetDirectory: limineTarget });
+  }, COLD_BUILD_TIMEOUT);
+
   it('scaffolds without a terminal exactly what the generator plans, and the kernel boots', () => {
     const cwd = temporaryDirectory();
     const result = runBin(createBin, ['cli-os', '--yes'], cwd);
@@ -42,7 +54,7 @@ describe('create-baremetal-kernel as a process', () => {
 
     const boot = spawnSync('cargo', ['run', '--', '--direct'], {
       cwd: join(cwd, 'cli-os'),
-      env: { ...env, CARGO_TARGET_DIR: join(process.env.TMPDIR ?? '/tmp', 'baremetal-kernel-test-cache', 'e2e-multiboot2-system-baseline') },
+      env: { ...env, CARGO_TARGET_DIR: multiboot2Target },
       encoding: 'utf8',
       timeout: 300_000,
     });
@@ -81,7 +93,7 @@ describe('create-baremetal-kernel as a process', () => {
     const cwd = temporaryDirectory();
     expect(runBin(createBin, ['limine-cli-os', '--yes', '--boot', 'limine'], cwd).status).toBe(0);
     const project = join(cwd, 'limine-cli-os');
-    const targetDirectory = join(process.env.TMPDIR ?? '/tmp', 'baremetal-kernel-test-cache', 'e2e-limine-system-baseline');
+    const targetDirectory = limineTarget;
     const build = spawnSync('cargo', ['build'], { cwd: project, env: { ...env, CARGO_TARGET_DIR: targetDirectory }, encoding: 'utf8', timeout: 300_000 });
     expect(build.status, build.stderr).toBe(0);
     const check = spawnSync(process.execPath, [commandsBin, 'check'], {

@@ -7,17 +7,72 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_VENDOR_DIRECTORY, PRESETS, TARGET } from '@baremetal-kernel/target';
-import { cacheDirectory, cargo, emulatedRustupSysroot, generate, run, kernelElf } from './support.js';
+import { cacheDirectory, cargo, emulatedRustupSysroot, generate, run, kernelElf, type CargoOptions } from './support.js';
 
 const BUILD_TIMEOUT = 300_000;
+/** One test compiles `core` twice from a cold cache (debug and release) and boots five times. */
+const WHOLE_PRESET_TIMEOUT = 2 * BUILD_TIMEOUT;
+/**
+ * QEMU's limit for a boot that must fail in its first instructions: ample on an idle machine, and
+ * still short beside a hang, but not so short that a machine busy with builds misses the message.
+ */
+const REFUSAL_BOOT_TIMEOUT_SECONDS = '20';
 
-/** The crates cargo compiled into a target directory for the kernel target (debug). */
+/**
+ * The crates whose libraries cargo compiled into a target directory for the kernel target (debug),
+ * now or on an earlier run. Throws when there is nothing to look at, so that "core is not among
+ * them" can never pass because nothing was built.
+ */
 function compiledCrates(targetDirectory: string): string[] {
   const deps = join(targetDirectory, TARGET.triple, 'debug', 'deps');
-  if (!existsSync(deps)) return [];
-  return readdirSync(deps)
+  if (!existsSync(deps)) throw new Error(`no ${deps}: cargo built nothing for ${TARGET.triple} there`);
+  const crates = readdirSync(deps)
     .map((file) => /^lib(\w+?)-[0-9a-f]+\.rlib$/.exec(file)?.[1])
     .filter((name): name is string => name !== undefined);
+  if (crates.length === 0) throw new Error(`no library in ${deps}: cargo built nothing for ${TARGET.triple} there`);
+  return crates;
+}
+
+/** One unit of a build, as `cargo build --message-format=json` reports it (the fields used here). */
+interface CompilerArtifact {
+  readonly reason: 'compiler-artifact';
+  readonly manifest_path: string;
+  readonly target: { readonly name: string; readonly kind: readonly string[] };
+  readonly filenames: readonly string[];
+  readonly fresh: boolean;
+}
+
+/**
+ * Every unit a `--message-format=json` build needed, whether compiled now or fresh from an earlier
+ * run: cargo reports a fresh unit too, with the files it would have produced. So this says what the
+ * project's build consists of even when the target directory is a warm cache shared between runs.
+ */
+function compilerArtifacts(output: string): CompilerArtifact[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{"reason":"compiler-artifact"'))
+    .map((line) => JSON.parse(line) as CompilerArtifact);
+}
+
+/** `cargo build --message-format=json`, which must succeed without a warning; its artifacts. */
+function buildForArtifacts(directory: string, options: CargoOptions): CompilerArtifact[] {
+  const build = cargo(directory, ['build', '--message-format=json'], options);
+  expect(build.status, build.output).toBe(0);
+  expect(build.output).not.toMatch(/"level":"warning"/);
+  return compilerArtifacts(build.output);
+}
+
+/** The standard library's crates among a build's units. */
+const standardLibrary = (artifacts: readonly CompilerArtifact[]) =>
+  artifacts.filter((artifact) => ['core', 'alloc', 'compiler_builtins'].includes(artifact.target.name));
+
+/** The lines of the boot summary that every path prints, in any order (multiboot2.test.ts checks the order). */
+function expectBooted(output: string, name: string): void {
+  expect(output).toMatch(new RegExp(`^\\[kernel\\] ${name} 0\\.1\\.0$`, 'm'));
+  expect(output).toMatch(/^\[boot\] loader: PVH direct boot$/m);
+  expect(output).toMatch(/^\[cpu\] preset: baseline \(CR0 = 0x[0-9a-f]+, CR4 = 0x[0-9a-f]+\)$/m);
+  expect(output).toMatch(/^\[heap\] allocation works: Box = 42, Vec = \[1, 4, 9, 16, 25\], String = "hello from the heap"$/m);
+  expect(output).toMatch(/^\[kernel\] boot complete$/m);
 }
 
 describe.each(PRESETS.filter((preset) => preset.name !== 'baseline').map((preset) => [preset.name, preset] as const))(
@@ -53,13 +108,13 @@ describe.each(PRESETS.filter((preset) => preset.name !== 'baseline').map((preset
       expect(release.status, release.output).toBe(0);
       expect(release.output).not.toMatch(/^warning/m);
       expect(release.output).toMatch(/^\[kernel\] boot complete$/m);
-    }, BUILD_TIMEOUT);
+    }, WHOLE_PRESET_TIMEOUT);
 
     it('refuses, with a message naming the feature, a CPU that lacks the preset', () => {
       const { directory } = generate({ name: 'preset-os', preset: presetName });
       const boot = cargo(directory, ['run', '--', '--direct'], {
         targetDirectory,
-        env: { QEMU_CPU: 'qemu64', TIMEOUT: '5' },
+        env: { QEMU_CPU: 'qemu64', TIMEOUT: REFUSAL_BOOT_TIMEOUT_SECONDS },
         timeoutMs: 120_000,
       });
       expect(boot.status).not.toBe(0);
@@ -81,14 +136,21 @@ describe('toolchain profiles', () => {
       config: [`target.${TARGET.triple}.rustflags=["--sysroot","${sysroot}"]`],
       timeoutMs: BUILD_TIMEOUT,
     };
-    const build = cargo(directory, ['build'], options);
-    expect(build.status, build.output).toBe(0);
-    expect(build.output).not.toMatch(/^warning/m);
-    // Nothing of the standard library was compiled, now or ever: it came prebuilt.
-    expect(compiledCrates(options.targetDirectory)).not.toContain('core');
+    const artifacts = buildForArtifacts(directory, options);
+    // This build compiled the kernel into this target directory and needed nothing of the
+    // standard library (fresh or not): it came prebuilt. Nor was any of it compiled here on an
+    // earlier run (this target directory holds this profile's builds only).
+    expect(standardLibrary(artifacts)).toEqual([]);
+    expect(artifacts.find((artifact) => artifact.target.kind.includes('bin'))?.filenames).toEqual([
+      kernelElf(options.targetDirectory, 'stable-os'),
+    ]);
+    const crates = compiledCrates(options.targetDirectory);
+    expect(crates).toContain('stable_os');
+    expect(crates).not.toContain('core');
+    expect(crates).not.toContain('alloc');
     const boot = cargo(directory, ['run', '--', '--direct'], options);
     expect(boot.status, boot.output).toBe(0);
-    expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
+    expectBooted(boot.output, 'stable-os');
     const test = cargo(directory, ['test'], options);
     expect(test.status, test.output).toBe(0);
     expect(test.output).toMatch(/^test result: ok\. 8 passed; 0 failed$/m);
@@ -104,14 +166,29 @@ describe('toolchain profiles', () => {
       config: ['source.crates-io.replace-with="rustlib"', `source.rustlib.directory="${DEBIAN_VENDOR_DIRECTORY}"`],
       timeoutMs: BUILD_TIMEOUT,
     };
-    const build = cargo(directory, ['build'], options);
-    expect(build.status, build.output).toBe(0);
-    // core was compiled for this project (build-std), whether now or on an earlier run.
-    expect(compiledCrates(options.targetDirectory)).toContain('core');
+    const artifacts = buildForArtifacts(directory, options);
+    // core, alloc and compiler_builtins are units of this build, compiled from the standard
+    // library's sources into this project's target directory: build-std at work. An rlib may come
+    // from an earlier run on the same cache (`fresh`), but it is this project's build that needs it.
+    const names = artifacts.map((artifact) => artifact.target.name);
+    const built = standardLibrary(artifacts).map((artifact) => artifact.target.name);
+    expect(built.sort(), `units: ${names.join(', ')}`).toEqual(['alloc', 'compiler_builtins', 'core']);
+    const core = artifacts.find((artifact) => artifact.target.name === 'core')!;
+    expect(core.manifest_path).toMatch(/\/library\/core\/Cargo\.toml$/);
+    const rlib = core.filenames.find((file) => file.endsWith('.rlib'));
+    expect(rlib).toBeDefined();
+    expect(rlib!.startsWith(join(options.targetDirectory, TARGET.triple, 'debug', 'deps'))).toBe(true);
+    expect(existsSync(rlib!)).toBe(true);
+    const kernel = artifacts.find((artifact) => artifact.target.kind.includes('bin'));
+    expect(kernel?.target.name).toBe('nightly-os');
+    expect(kernel!.filenames).toEqual([kernelElf(options.targetDirectory, 'nightly-os')]);
+    expect(compiledCrates(options.targetDirectory)).toEqual(expect.arrayContaining(['core', 'alloc', 'compiler_builtins', 'nightly_os']));
+
     const boot = cargo(directory, ['run', '--', '--direct'], options);
     expect(boot.status, boot.output).toBe(0);
-    expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
+    expectBooted(boot.output, 'nightly-os');
     const test = cargo(directory, ['test'], options);
     expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/^test result: ok\. 8 passed; 0 failed$/m);
   }, BUILD_TIMEOUT);
 });

@@ -18,7 +18,12 @@ export function rustEnvironment(extra: Record<string, string> = {}): NodeJS.Proc
   return { ...env, ...extra };
 }
 
-export const CACHE_ROOT = join(tmpdir(), 'baremetal-kernel-test-cache');
+/**
+ * Where the cached target directories live: $BAREMETAL_KERNEL_TEST_CACHE, or
+ * $TMPDIR/baremetal-kernel-test-cache. Point the variable at an empty directory to run a file
+ * from a cold cache without disturbing anyone else's.
+ */
+export const CACHE_ROOT = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
 
 /** A cargo target directory kept between runs, one per configuration. */
 export function cacheDirectory(key: string): string {

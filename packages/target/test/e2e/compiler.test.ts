@@ -13,13 +13,15 @@ import {
   TARGET,
   cFlags,
   cargoConfig,
+  cfgFeaturesOn,
   detectToolchains,
   qemuCpuModel,
   rustflags,
   validateKernelRequest,
+  type CfgChannel,
   type FeaturePreset,
 } from '../../src/index.js';
-import { nodeProbe } from '../../src/node-probe.js';
+import { detectToolchainsFast, nodeProbe } from '../../src/node-probe.js';
 
 /** Debian's toolchain lives in /usr/bin; a rustup proxy earlier in PATH would shadow it. */
 const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
@@ -62,11 +64,32 @@ describe('the target as rustc has it', () => {
     expect((spec['features'] as string).split(',')).toEqual(TARGET.specFeatures);
     expect((spec['metadata'] as { std: boolean }).std).toBe(TARGET.std);
   });
+});
 
+/**
+ * `--print cfg` differs by channel: a stable compiler hides unstable target features, a nightly one
+ * (or a stable one with RUSTC_BOOTSTRAP=1, as the system profile's builds run) reports them too.
+ * Both are run here whatever the caller's environment, each against the model's set for it.
+ */
+const CHANNELS = [
+  ['stable', 'without RUSTC_BOOTSTRAP', {}],
+  ['nightly', 'with RUSTC_BOOTSTRAP=1', { RUSTC_BOOTSTRAP: '1' }],
+] as const satisfies readonly (readonly [CfgChannel, string, Record<string, string>])[];
+
+/** rustc with the caller's RUSTC_BOOTSTRAP removed, then `extraEnv` added. */
+function rustcOnChannel(args: string[], extraEnv: Record<string, string>) {
+  const { RUSTC_BOOTSTRAP: _, ...stableEnv } = env;
+  const result = spawnSync('rustc', args, { env: { ...stableEnv, ...extraEnv }, encoding: 'utf8' });
+  if (result.error) throw result.error;
+  return result;
+}
+
+describe.each(CHANNELS)('target features on the %s channel (rustc %s)', (channel, _, extraEnv) => {
   it.each(PRESETS.map((preset) => [preset.name, preset] as const))(
-    'reports exactly the target features the %s preset claims, with no warning',
+    'reports exactly the target features the model gives the %s preset, with no warning',
     (_, preset) => {
-      const { status, stdout, stderr } = run('rustc', ['--print', 'cfg', '--target', TARGET.triple, ...rustflags(configFor(preset))]);
+      const args = ['--print', 'cfg', '--target', TARGET.triple, ...rustflags(configFor(preset))];
+      const { status, stdout, stderr } = rustcOnChannel(args, extraEnv);
       expect(stderr).toBe('');
       expect(status).toBe(0);
       const features = stdout
@@ -74,9 +97,26 @@ describe('the target as rustc has it', () => {
         .map((line) => /^target_feature="(.+)"$/.exec(line)?.[1])
         .filter((feature): feature is string => feature !== undefined)
         .sort();
-      expect(features).toEqual([...preset.cfgFeatures].sort());
+      expect(features).toEqual(cfgFeaturesOn(preset, channel));
     },
   );
+});
+
+describe('which target features are unstable', () => {
+  // Independent of `--print cfg`: a stable rustc warns when asked for an unstable feature by name.
+  const unstable = [...new Set(PRESETS.flatMap((preset) => preset.unstableCfgFeatures))];
+  const stable = [...new Set(PRESETS.flatMap((preset) => preset.cfgFeatures))];
+
+  it.each(unstable)('%s: stable rustc calls it unstable', (feature) => {
+    const { stderr } = rustcOnChannel(['--print', 'cfg', '--target', TARGET.triple, '-C', `target-feature=+${feature}`], {});
+    expect(stderr).toContain(`unstable feature specified for \`-Ctarget-feature\`: \`${feature}\``);
+  });
+
+  it.each(stable)('%s: stable rustc accepts it without a warning', (feature) => {
+    const { status, stderr } = rustcOnChannel(['--print', 'cfg', '--target', TARGET.triple, '-C', `target-feature=+${feature}`], {});
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  });
 });
 
 describe('QEMU CPU models', () => {
@@ -99,12 +139,18 @@ describe('toolchain detection on this machine', () => {
     const system = report.statuses.find((status) => status.name === 'system');
     expect(system?.usable, system?.detail).toBe(true);
     expect(report.systemVendorDirectory).toBe('/usr/lib/rustlib/src/rust/library/vendor');
-  });
+    // It runs rustc a few times: a second on an idle machine, more while builds share the cores.
+  }, 30_000);
 });
 
-/** A cache per preset, shared between runs, so only the first run pays for building `core`. */
+/**
+ * A cache per preset, shared between runs, so only the first run pays for building `core`. Under
+ * $BAREMETAL_KERNEL_TEST_CACHE when set (an empty directory gives a cold run), as for the other
+ * packages' slow tests.
+ */
 function cargoTargetDirectory(preset: FeaturePreset): string {
-  return join(tmpdir(), 'baremetal-kernel-test-cache', `target-model-${preset.name}`);
+  const root = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
+  return join(root, `target-model-${preset.name}`);
 }
 
 const C_SOURCE = `
@@ -236,7 +282,6 @@ describe('a no_std crate and C code built with each preset', () => {
 
 describe('fast toolchain detection', () => {
   it('reports exactly what the thorough detection reports, on this machine', async () => {
-    const { detectToolchainsFast } = await import('../src/node-probe.js');
     const cacheFile = join(mkdtempSync(join(tmpdir(), 'rustc-info-')), 'rustc-info.json');
     expect(await detectToolchainsFast(env, cacheFile)).toEqual(detectToolchains(nodeProbe(env)));
     // The second time from the cache, with the same answer.
@@ -244,7 +289,6 @@ describe('fast toolchain detection', () => {
   });
 
   it('asks a rustc for its version once, and again when the binary changes', async () => {
-    const { detectToolchainsFast } = await import('../src/node-probe.js');
     const home = mkdtempSync(join(tmpdir(), 'fake-rustc-'));
     const bin = join(home, 'bin');
     mkdirSync(bin);
@@ -268,7 +312,6 @@ describe('fast toolchain detection', () => {
   });
 
   it("reads rustup's toolchains, targets and components from disk", async () => {
-    const { detectToolchainsFast } = await import('../src/node-probe.js');
     const home = mkdtempSync(join(tmpdir(), 'fake-rustup-'));
     const bin = join(home, 'bin');
     const toolchains = join(home, 'rustup', 'toolchains');
