@@ -142,6 +142,56 @@ describe('parseKernelManifest', () => {
     expect(parseKernelManifest("[package]\nname = 'lit-os'\n")).toEqual({ name: 'lit-os', boot: undefined });
     expect(parseKernelManifest('[dependencies]\nname = "dep"\n')).toEqual({ name: undefined, boot: undefined });
   });
+
+  it('unescapes basic strings and keeps literal strings as written', () => {
+    expect(parseKernelManifest('[package]\nname = "my\\"os\\\\" # a comment\n').name).toBe('my"os\\');
+    expect(parseKernelManifest("[package]\nname = 'C:\\os'\n").name).toBe('C:\\os');
+  });
+
+  it('reads dotted table headers with spaces and comments, CRLF lines and indented keys', () => {
+    const text = '[ package ]  # the kernel\r\n  name="spaced-os"\r\n[ package . metadata . baremetal-kernel ]\r\n\tboot =  "multiboot2"\r\n';
+    expect(parseKernelManifest(text)).toEqual({ name: 'spaced-os', boot: 'multiboot2' });
+    // Spaces on one side of a dot only.
+    expect(parseKernelManifest('[package .metadata. baremetal-kernel]\nboot = "limine"\n').boot).toBe('limine');
+  });
+
+  it('reads each key only in its own table', () => {
+    const text = ['[package]', 'boot = "limine"', 'names = "not-a-name"', '[package.metadata.baremetal-kernel]', 'name = "not-the-package"'].join('\n');
+    expect(parseKernelManifest(text)).toEqual({ name: undefined, boot: undefined });
+    // An array of tables named like a table is not that table.
+    expect(parseKernelManifest('[[package]]\nname = "array"\n[[package.metadata.baremetal-kernel]]\nboot = "limine"\n')).toEqual({
+      name: undefined,
+      boot: undefined,
+    });
+  });
+
+  it('takes a line with more than a header on it for no header, and a value not starting with a quote for no string', () => {
+    expect(parseKernelManifest('[dependencies]\n[package]x\nname = "dep"\n').name).toBeUndefined();
+    expect(parseKernelManifest('[dependencies]\nx[package]\nname = "dep"\n').name).toBeUndefined();
+    expect(parseKernelManifest('[package] #\nname = "after-a-bare-comment"\n').name).toBe('after-a-bare-comment');
+    expect(parseKernelManifest('[package]\n# name = "commented-out"\n').name).toBeUndefined();
+    expect(parseKernelManifest('[package]\nname = v"1"\n[package.metadata.baremetal-kernel]\nboot = x\'limine\'\n')).toEqual({ name: undefined, boot: undefined });
+  });
+
+  it('keeps a value it read when a later one is not a string', () => {
+    expect(parseKernelManifest('[package]\nname = "first"\nname = 5\n')).toEqual({ name: 'first', boot: undefined });
+    expect(parseKernelManifest('[package.metadata.baremetal-kernel]\nboot = "limine"\nboot = limine\n')).toEqual({ name: undefined, boot: 'limine' });
+  });
+});
+
+describe('kernelElfPath', () => {
+  const cwd = '/work/here';
+
+  it('is <project>/target/x86_64-unknown-none/<profile>/<name> without CARGO_TARGET_DIR, or with it empty', () => {
+    expect(kernelElfPath('/p/os', 'os', { cwd })).toBe('/p/os/target/x86_64-unknown-none/debug/os');
+    expect(kernelElfPath('/p/os', 'os', { cwd, cargoTargetDir: '' })).toBe('/p/os/target/x86_64-unknown-none/debug/os');
+    expect(kernelElfPath('/p/os', 'os', { cwd, profile: 'release' })).toBe('/p/os/target/x86_64-unknown-none/release/os');
+  });
+
+  it('takes an absolute CARGO_TARGET_DIR as it is, a relative one from the working directory', () => {
+    expect(kernelElfPath('/p/os', 'os', { cwd, cargoTargetDir: '/cache/t' })).toBe('/cache/t/x86_64-unknown-none/debug/os');
+    expect(kernelElfPath('/p/os', 'os', { cwd, cargoTargetDir: '../t', profile: 'release' })).toBe('/work/t/x86_64-unknown-none/release/os');
+  });
 });
 
 describe('images that are not kernels', () => {
@@ -203,6 +253,19 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * Under Stryker (which sets STRYKER_MUTATOR_WORKER in its test runners) the two robustness tests
+ * below run once per mutant they reach, nearly every one, on instrumented code many times slower:
+ * there they sample less, so that they stay well inside vitest's 5 s test timeout on a busy machine
+ * (a timeout would count as a kill). The rule tests (check-*-rules.test.ts, check-elf.test.ts) are
+ * what kill the checker's mutants; these guard against exceptions.
+ */
+const UNDER_MUTATION = process.env.STRYKER_MUTATOR_WORKER !== undefined;
+/** Rounds of random corruption per protocol. */
+const CORRUPTION_ROUNDS = UNDER_MUTATION ? 100 : 2000;
+/** Truncations: every length below this (the ELF and program headers), then every 61st. */
+const EVERY_LENGTH_BELOW = UNDER_MUTATION ? 320 : 1024;
+
 describe('robustness against malformed images', () => {
   const multiboot2Header = (() => {
     const header = new Uint8Array(24);
@@ -245,7 +308,7 @@ describe('robustness against malformed images', () => {
 
     it(`${protocol}: every truncation gives findings with an error, never an exception`, () => {
       // Every length through the headers, then a sample through the data.
-      const lengths = Array.from({ length: image.length }, (_, length) => length).filter((length) => length < 1024 || length % 61 === 0);
+      const lengths = Array.from({ length: image.length }, (_, length) => length).filter((length) => length < EVERY_LENGTH_BELOW || length % 61 === 0);
       for (const length of lengths) {
         const findings = checkKernelImage(image.subarray(0, length), protocol);
         expect(findings.some((finding) => finding.level === 'error'), `truncated to ${length} bytes`).toBe(true);
@@ -254,7 +317,7 @@ describe('robustness against malformed images', () => {
 
     it(`${protocol}: random corruption of headers and data never throws`, () => {
       const next = random(protocol.length);
-      for (let round = 0; round < 2000; round++) {
+      for (let round = 0; round < CORRUPTION_ROUNDS; round++) {
         const copy = image.slice();
         const flips = 1 + Math.floor(next() * 8);
         for (let flip = 0; flip < flips; flip++) {
