@@ -266,7 +266,8 @@ const CORRUPTION_ROUNDS = UNDER_MUTATION ? 100 : 2000;
 /** Truncations: every length below this (the ELF and program headers), then every 61st. */
 const EVERY_LENGTH_BELOW = UNDER_MUTATION ? 320 : 1024;
 
-describe('robustness against malformed images', () => {
+// 2000 rounds take about 3 s alone, longer while the other packages' tests share the two cores.
+describe('robustness against malformed images', { timeout: 30_000 }, () => {
   const multiboot2Header = (() => {
     const header = new Uint8Array(24);
     const view = new DataView(header.buffer);
