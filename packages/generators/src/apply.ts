@@ -87,7 +87,7 @@ export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOpt
     }
     staging = undefined;
   } catch (error) {
-    if (error instanceof GeneratorError) throw error;
+    // Nothing in the try block throws a GeneratorError: checkDestination ran before it.
     throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });

@@ -4,29 +4,28 @@
  * small runtime). Planning itself takes compiled functions and never loads the compiler.
  */
 import Handlebars from 'handlebars';
-import { GeneratorError } from './errors.js';
 import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
 import type { TemplateSet } from './templates.js';
 
 /** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
 export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true } as const;
 
-function compileOne(handlebars: typeof Handlebars, name: string, source: string): TemplateFunction {
-  try {
-    return handlebars.compile(source, HANDLEBARS_OPTIONS) as TemplateFunction;
-  } catch (error) {
-    throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
-  }
+/**
+ * Handlebars compiles a template when it is first called, so a syntax error surfaces when it is
+ * rendered, where {@link renderCompiled} names the template.
+ */
+function compileOne(handlebars: typeof Handlebars, source: string): TemplateFunction {
+  return handlebars.compile(source, HANDLEBARS_OPTIONS) as TemplateFunction;
 }
 
 export function compileTemplates(templates: TemplateSet): CompiledTemplates {
   const handlebars = Handlebars.create();
-  return new Map([...templates].map(([name, source]) => [name, compileOne(handlebars, name, source)]));
+  return new Map([...templates].map(([name, source]) => [name, compileOne(handlebars, source)]));
 }
 
 /** Renders one template source with a view (for tests and one-off use). */
 export function renderTemplate(name: string, source: string, view: unknown): string {
-  return renderCompiled(name, compileOne(Handlebars.create(), name, source), view);
+  return renderCompiled(name, compileOne(Handlebars.create(), source), view);
 }
 
 /**

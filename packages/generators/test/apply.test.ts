@@ -94,3 +94,37 @@ describe('checkDestination', () => {
     expect(() => checkDestination(parent)).not.toThrow();
   });
 });
+
+describe('applyPlan and checkDestination: what their errors say', () => {
+  it('name the directory as the caller labels it, or by its path', () => {
+    writeFileSync(join(parent, 'os'), 'a file');
+    expect(() => checkDestination(join(parent, 'os'), { label: 'os/' })).toThrowError(/^os\/ exists and is not a directory$/);
+    expect(() => checkDestination(join(parent, 'os'))).toThrowError(new RegExp(`^${join(parent, 'os')} exists and is not a directory$`));
+  });
+
+  it('count the entries of a directory that is not empty', () => {
+    mkdirSync(join(parent, 'os'));
+    writeFileSync(join(parent, 'os', 'a'), '');
+    writeFileSync(join(parent, 'os', 'b'), '');
+    expect(() => checkDestination(join(parent, 'os'), { label: 'os' })).toThrowError('os is not empty (2 entries); use --force to write into it');
+  });
+
+  it("give a failed write's system error code once, and keep the error as the cause", () => {
+    const broken: KernelPlan = {
+      files: [
+        { path: 'src', contents: 'x', mode: 0o644 },
+        { path: 'src/main.rs', contents: 'x', mode: 0o644 },
+      ],
+    };
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      applyPlan(broken, join(parent, 'os'), { label: 'os' });
+    } catch (caught) {
+      error = caught as typeof error;
+    }
+    expect(error?.code).toBe('E_WRITE_FAILED');
+    // Node's own message starts with the code too ("ENOTDIR: not a directory, ..."): said once.
+    expect(error?.message).toMatch(/^cannot write os: (ENOTDIR|EEXIST): (not a directory|file already exists), /);
+    expect((error?.cause as NodeJS.ErrnoException).code).toMatch(/^(ENOTDIR|EEXIST)$/);
+  });
+});

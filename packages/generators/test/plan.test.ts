@@ -43,7 +43,7 @@ describe('planKernel', () => {
   it('refuses a boot protocol without templates', () => {
     const withoutLimine = compileTemplates(new Map([...sources].filter(([path]) => !path.startsWith('boot/limine/'))));
     expect(() => planKernel(kernelConfig({ boot: 'limine' }), withoutLimine)).toThrowError(
-      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+      expect.objectContaining({ code: 'E_UNSUPPORTED', message: 'the limine boot protocol has no kernel templates in this version of baremetal-kernel' }),
     );
   });
 });

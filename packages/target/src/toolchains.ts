@@ -134,8 +134,10 @@ export const SYSTEM_RUSTC_CANDIDATES: readonly string[] = ['/usr/bin/rustc', '/u
 
 /** Compares dotted versions numerically (`1.96.0` > `1.85.0`); pre-release suffixes are ignored. */
 export function compareVersions(a: string, b: string): number {
+  // Stryker disable next-line MethodExpression: equivalent, the loop below reads three parts anyway.
   const parse = (version: string) => version.split(/[.-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
   const [left, right] = [parse(a), parse(b)];
+  // Stryker disable next-line EqualityOperator: equivalent, a fourth part is `undefined ?? 0` on both sides.
   for (let index = 0; index < 3; index++) {
     const difference = (left[index] ?? 0) - (right[index] ?? 0);
     if (difference !== 0) return difference;
@@ -218,9 +220,9 @@ function detectSystem(probe: MachineProbe, pathRustc: RustcInfo | undefined) {
   const profile = findToolchain('system')!;
   const candidates = [
     ...(pathRustc && !pathRustc.managedByRustup ? [pathRustc] : []),
-    ...SYSTEM_RUSTC_CANDIDATES.filter((command) => command !== pathRustc?.command)
-      .map((command) => inspectRustc(probe, command))
-      .filter((info): info is RustcInfo => info !== undefined && !info.managedByRustup),
+    ...SYSTEM_RUSTC_CANDIDATES.map((command) => inspectRustc(probe, command)).filter(
+      (info): info is RustcInfo => info !== undefined && !info.managedByRustup,
+    ),
   ];
   if (candidates.length === 0) {
     return {
@@ -228,14 +230,14 @@ function detectSystem(probe: MachineProbe, pathRustc: RustcInfo | undefined) {
       vendorDirectory: undefined,
     };
   }
-  const tooOld = candidates.find((info) => compareVersions(info.version, MINIMUM_RUST_VERSION) < 0);
   const suitable = candidates.find((info) => compareVersions(info.version, MINIMUM_RUST_VERSION) >= 0);
   if (!suitable) {
+    // Every candidate is older than the minimum: name the first.
     return {
       status: {
         name: profile.name,
         usable: false,
-        detail: `system rustc ${tooOld!.version} is older than ${MINIMUM_RUST_VERSION}`,
+        detail: `system rustc ${candidates[0]!.version} is older than ${MINIMUM_RUST_VERSION}`,
         fix: profile.setup,
       },
       vendorDirectory: undefined,

@@ -30,3 +30,29 @@ describe('crateNameProblem', () => {
     expect(toCrateName('my-little-os')).toBe('my_little_os');
   });
 });
+
+describe('crateNameProblem: the reserved names, each list in full', () => {
+  // The Rust Reference, "Keywords": strict (2015, 2018, 2024) and reserved.
+  it.each(['as', 'async', 'dyn', 'gen', 'mod', 'self', 'Self', 'while', 'abstract', 'become', 'yield', 'unsized'])('rejects the keyword %s', (name) => {
+    expect(crateNameProblem(name)).toBe(`'${name}' is a Rust keyword`);
+  });
+
+  it.each(['core', 'std', 'alloc', 'test', 'proc_macro', 'compiler_builtins', 'panic_abort', 'panic-unwind', 'unwind'])(
+    'rejects the sysroot crate %s, with - or _',
+    (name) => {
+      expect(crateNameProblem(name)).toBe(`'${name}' is the name of a built-in crate`);
+    },
+  );
+
+  it.each(['deps', 'examples', 'build', 'incremental'])('rejects %s, a directory of target/', (name) => {
+    expect(crateNameProblem(name)).toBe(`'${name}' is a directory name cargo uses in target/`);
+  });
+
+  it.each(['con', 'PRN', 'Aux', 'nul', 'com1', 'COM9', 'lpt1', 'lpt9'])('rejects the Windows device name %s', (name) => {
+    expect(crateNameProblem(name)).toBe(`'${name}' is a reserved file name on Windows`);
+  });
+
+  it.each(['console', 'falcon', 'com0', 'com10', 'lpt', 'nullos', 'buildx', 'my-core'])('accepts %s, which only looks like a reserved name', (name) => {
+    expect(crateNameProblem(name)).toBeUndefined();
+  });
+});

@@ -25,3 +25,14 @@ describe('didYouMean', () => {
     expect(didYouMean('anything', [])).toBeUndefined();
   });
 });
+
+describe('didYouMean: how far a typo may be', () => {
+  it('allows two edits even for a short name, and a third of its length for a long one', () => {
+    // 'limn' is two edits from 'limine': a short input still gets the minimum tolerance of 2.
+    expect(didYouMean('limn', ['multiboot2', 'limine'])).toBe('limine');
+    expect(didYouMean('lmn', ['multiboot2', 'limine'])).toBeUndefined();
+    // 10 characters: up to 3 edits ('rustup-sta' is three letters short of 'rustup-stable').
+    expect(didYouMean('rustup-sta', ['rustup-stable', 'system'])).toBe('rustup-stable');
+    expect(didYouMean('rustup-xxxxxxx', ['rustup-stable'])).toBeUndefined();
+  });
+});

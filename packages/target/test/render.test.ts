@@ -136,3 +136,47 @@ describe('toml', () => {
     expect(tomlArray([])).toBe('[]');
   });
 });
+
+describe('cFlags: position-independent C', () => {
+  it('keeps the large code model with PIC, and falls back to small for the others', () => {
+    const baseline = findPreset('baseline')!;
+    const model = (codeModel: 'kernel' | 'small' | 'medium' | 'large') =>
+      cFlags({ compiler: 'gcc', preset: baseline, codeModel, relocationModel: 'pic' }).filter((flag) => flag.startsWith('-mcmodel='));
+    expect(model('large')).toEqual(['-mcmodel=large']);
+    expect(model('kernel')).toEqual(['-mcmodel=small']);
+    expect(model('medium')).toEqual(['-mcmodel=small']);
+  });
+
+  it('names no target for gcc, which must already be an x86_64 ELF compiler', () => {
+    const flags = cFlags({ compiler: 'gcc', preset: findPreset('baseline')!, codeModel: 'kernel', relocationModel: 'static' });
+    expect(flags.filter((flag) => flag.startsWith('--target'))).toEqual([]);
+  });
+});
+
+describe('cargoConfig: where the std sources come from', () => {
+  it('points cargo at vendored sources only for a profile that uses them, and only when it knows where they are', () => {
+    const system = config();
+    expect(cargoConfig({ ...system, vendorDirectory: undefined }).vendorDirectory).toBeUndefined();
+    const stable = config({ toolchain: 'rustup-stable' });
+    expect(cargoConfig({ ...stable, vendorDirectory: '/usr/lib/rustlib/src/rust/library/vendor' }).vendorDirectory).toBeUndefined();
+  });
+});
+
+describe('rustToolchain: nightly', () => {
+  it('pins nightly with rust-src and no prebuilt target (build-std compiles core)', () => {
+    expect(rustToolchain(config({ toolchain: 'rustup-nightly' }))).toEqual({
+      channel: '"nightly"',
+      components: '["rust-src", "rustfmt", "clippy"]',
+      targets: '[]',
+      profile: '"minimal"',
+    });
+  });
+});
+
+describe('tomlString: every escape TOML basic strings have', () => {
+  it('escapes tab, carriage return, DEL and the other control characters', () => {
+    expect(tomlString('a\tb\rc')).toBe('"a\\tb\\rc"');
+    expect(tomlString('\u007f\u001f')).toBe('"\\u007f\\u001f"');
+    expect(tomlString('plain ascii, é and ~')).toBe('"plain ascii, é and ~"');
+  });
+});

@@ -22,8 +22,8 @@ import {
   qemuCpuModel,
   type KernelRequest,
 } from '@baremetal-kernel/target';
-import { KERNEL_COMMAND_LINE, availableBootProtocols, compileTemplates, kernelView, loadTemplates, planKernel } from '../src/index.js';
-import { kernelConfig } from './support.js';
+import { KERNEL_COMMAND_LINE, availableBootProtocols, compileTemplates, kernelView, loadTemplates, planKernel } from '../../src/index.js';
+import { kernelConfig } from '../support.js';
 
 // Each test starts a few short processes, many tests at once: well under a second each on an idle
 // machine, but the default 5 s is too tight when builds share the two cores. A hang is still caught.

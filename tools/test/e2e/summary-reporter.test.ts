@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const fixtures = fileURLToPath(new URL('./fixtures/summary-reporter/', import.meta.url));
-const reporter = fileURLToPath(new URL('../vitest/summary-reporter.ts', import.meta.url));
-const vitest = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/summary-reporter/', import.meta.url));
+const reporter = fileURLToPath(new URL('../../vitest/summary-reporter.ts', import.meta.url));
+const vitest = fileURLToPath(new URL('../../../node_modules/vitest/vitest.mjs', import.meta.url));
 
 /** Runs vitest over fixture files with only our reporter; every fixture run fails, so exit status 1. */
 async function summaryOf(...files: string[]): Promise<{ status: number | null; summary: string }> {
