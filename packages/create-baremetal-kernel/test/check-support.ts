@@ -10,6 +10,7 @@ import { TARGET, type BootProtocolName } from '@baremetal-kernel/target';
 import { generateKernel, resolveConfig } from '@baremetal-kernel/generators';
 import type { Io } from '../src/io.js';
 import { runCheck } from '../src/commands/check.js';
+import { TEST_CACHE_ROOT } from '../../../tools/vitest/test-cache.js';
 
 // ---------------------------------------------------------------------------------------------
 // Running the command in memory
@@ -231,13 +232,6 @@ export function elfNote(name: string, type: number, descriptor: Uint8Array, alig
 // ---------------------------------------------------------------------------------------------
 // Real kernels: generated and built exactly as packages/generators/test/e2e/support.ts does
 // ---------------------------------------------------------------------------------------------
-
-/**
- * Where the slow tests keep cargo target directories between runs, as
- * packages/generators/test/e2e/support.ts has it: $BAREMETAL_KERNEL_TEST_CACHE, or
- * $TMPDIR/baremetal-kernel-test-cache (point the variable at an empty directory for a cold run).
- */
-export const TEST_CACHE_ROOT = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
 
 /** A cached cargo target directory, created if missing; one per configuration (`key`). */
 export function testCacheDirectory(key: string): string {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_VENDOR_DIRECTORY, TARGET, type KernelRequest } from '@baremetal-kernel/target';
 import { generateKernel, resolveConfig } from '../../src/index.js';
+import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
 /** Debian's toolchain first in PATH (a rustup proxy would shadow it); no stray flags. */
 export function rustEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -18,16 +19,9 @@ export function rustEnvironment(extra: Record<string, string> = {}): NodeJS.Proc
   return { ...env, ...extra };
 }
 
-/**
- * Where the cached target directories live: $BAREMETAL_KERNEL_TEST_CACHE, or
- * $TMPDIR/baremetal-kernel-test-cache. Point the variable at an empty directory to run a file
- * from a cold cache without disturbing anyone else's.
- */
-export const CACHE_ROOT = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
-
-/** A cargo target directory kept between runs, one per configuration. */
+/** A cargo target directory kept between runs, one per configuration (under TEST_CACHE_ROOT). */
 export function cacheDirectory(key: string): string {
-  const directory = join(CACHE_ROOT, key);
+  const directory = join(TEST_CACHE_ROOT, key);
   mkdirSync(directory, { recursive: true });
   return directory;
 }

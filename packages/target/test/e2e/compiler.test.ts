@@ -22,6 +22,7 @@ import {
   type FeaturePreset,
 } from '../../src/index.js';
 import { detectToolchainsFast, nodeProbe } from '../../src/node-probe.js';
+import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
 /** Debian's toolchain lives in /usr/bin; a rustup proxy earlier in PATH would shadow it. */
 const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
@@ -143,14 +144,9 @@ describe('toolchain detection on this machine', () => {
   }, 30_000);
 });
 
-/**
- * A cache per preset, shared between runs, so only the first run pays for building `core`. Under
- * $BAREMETAL_KERNEL_TEST_CACHE when set (an empty directory gives a cold run), as for the other
- * packages' slow tests.
- */
+/** A cache per preset, shared between runs, so only the first run pays for building `core`. */
 function cargoTargetDirectory(preset: FeaturePreset): string {
-  const root = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
-  return join(root, `target-model-${preset.name}`);
+  return join(TEST_CACHE_ROOT, `target-model-${preset.name}`);
 }
 
 const C_SOURCE = `
