@@ -20,16 +20,16 @@ function config(request: Partial<KernelRequest> = {}) {
 
 describe('rustflags', () => {
   it('asks only for a static kernel on the baseline', () => {
-    expect(rustflags(config())).toEqual(['-C', 'relocation-model=static']);
+    expect(rustflags(config())).toEqual(['-C', 'relocation-model=static', '-C', 'force-frame-pointers=yes']);
   });
 
   it('raises the CPU level and adds no SSE target features', () => {
-    expect(rustflags(config({ preset: 'x86-64-v2' }))).toEqual(['-C', 'relocation-model=static', '-C', 'target-cpu=x86-64-v2']);
+    expect(rustflags(config({ preset: 'x86-64-v2' }))).toEqual(['-C', 'relocation-model=static', '-C', 'force-frame-pointers=yes', '-C', 'target-cpu=x86-64-v2']);
     expect(rustflags(config({ preset: 'x86-64-v3' })).join(' ')).not.toContain('target-feature');
   });
 
   it('names the code model only when it differs from the target default', () => {
-    expect(rustflags(config({ codeModel: 'large' }))).toEqual(['-C', 'relocation-model=static', '-C', 'code-model=large']);
+    expect(rustflags(config({ codeModel: 'large' }))).toEqual(['-C', 'relocation-model=static', '-C', 'force-frame-pointers=yes', '-C', 'code-model=large']);
   });
 });
 
@@ -37,7 +37,7 @@ describe('cargoConfig', () => {
   it('builds core offline from vendored sources with the system profile', () => {
     expect(cargoConfig(config({ preset: 'x86-64-v2' }))).toEqual({
       target: '"x86_64-unknown-none"',
-      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "target-cpu=x86-64-v2"'],
+      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "force-frame-pointers=yes"', '"-C", "target-cpu=x86-64-v2"'],
       buildStd: { crates: '["core", "alloc", "compiler_builtins"]', features: '["compiler-builtins-mem"]' },
       vendorDirectory: '"/usr/lib/rustlib/src/rust/library/vendor"',
       bootstrap: true,
@@ -46,7 +46,7 @@ describe('cargoConfig', () => {
 
   it('uses the prebuilt target on rustup stable', () => {
     expect(cargoConfig(config({ toolchain: 'rustup-stable', preset: 'x86-64-v2' }))).toMatchObject({
-      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "target-cpu=x86-64-v2"'],
+      rustflagPairs: ['"-C", "relocation-model=static"', '"-C", "force-frame-pointers=yes"', '"-C", "target-cpu=x86-64-v2"'],
       buildStd: undefined,
       vendorDirectory: undefined,
       bootstrap: false,
