@@ -110,6 +110,8 @@ describe('the files a kernel project is made of (the real templates)', () => {
     'src/framebuffer.rs',
     'src/lib.rs',
     'src/main.rs',
+    'src/memory/mod.rs',
+    'src/memory/stacks.rs',
     'src/panic.rs',
     'src/qemu.rs',
     'src/serial.rs',
