@@ -10,8 +10,8 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: pipeTolerantWriter(process.stdout),
+    stderr: pipeTolerantWriter(process.stderr),
     cwd: process.cwd(),
     env: process.env,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
@@ -20,3 +20,20 @@ export function processIo(): Io {
 
 /** Exit statuses: 0 success, 1 a failure the command found, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/**
+ * Writes to a stream whose reader may go away early (`create ... | head -3`): the pipe's EPIPE
+ * error would otherwise be an unhandled 'error' event that kills the process with a stack trace,
+ * possibly before the command finished its work. Once the reader is gone, later output is dropped,
+ * as a program killed by SIGPIPE would have lost it; other errors still surface.
+ */
+export function pipeTolerantWriter(stream: NodeJS.WritableStream): (text: string) => void {
+  let readerGone = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+  });
+  return (text) => {
+    if (!readerGone) stream.write(text);
+  };
+}

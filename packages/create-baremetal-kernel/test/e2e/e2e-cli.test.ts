@@ -105,6 +105,19 @@ describe('create-baremetal-kernel as a process', () => {
     expect(check.stdout).toMatch(/^summary: .*limine-cli-os passes the limine checks \(protocol from .*Cargo\.toml\): \d+ checks ok, 0 warnings, 0 errors$/m);
   }, 300_000);
 
+  it('finishes quietly, with the whole kernel written, when its reader goes away (| true, | head)', () => {
+    const cwd = temporaryDirectory();
+    // `true` exits without reading, so every write to the pipe fails with EPIPE.
+    for (const command of [`"${process.execPath}" "${createBin}" piped-os --yes --toolchain system | true`, `"${process.execPath}" "${commandsBin}" list | head -1`]) {
+      const result = spawnSync('bash', ['-c', `set -o pipefail; ${command}`], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+      expect({ command, status: result.status, stderr: result.stderr }).toEqual({ command, status: 0, stderr: '' });
+    }
+    const config = validateKernelRequest({ name: 'piped-os', toolchain: 'system' });
+    if (!config.ok) throw new Error('the default request is valid');
+    const planned = planKernel(config.config, compileTemplates(loadTemplates())).files.map((file) => file.path);
+    for (const path of planned) expect(existsSync(join(cwd, 'piped-os', path)), path).toBe(true);
+  });
+
   it('answers --version and list --json through the other bin', () => {
     const cwd = temporaryDirectory();
     expect(runBin(createBin, ['--version'], cwd).stdout).toBe('0.1.0\n');
