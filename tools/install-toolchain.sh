@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, everything needed to build and boot the kernels that
 # baremetal-kernel generates: Debian's Rust toolchain (with its vendored std sources, so that
-# `-Zbuild-std` works offline), rust-lld, QEMU, GRUB for BIOS and UEFI, xorriso, mtools and OVMF.
+# `-Zbuild-std` works offline), rust-lld, QEMU, GRUB for BIOS and UEFI, xorriso, mtools, OVMF and GDB.
 #
 # Idempotent: when every package is already installed it only says so and exits (well under a second).
 # --no-install-recommends matters: grub-efi-amd64-bin otherwise pulls in shim and efibootmgr.
@@ -12,7 +12,9 @@ readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-
 readonly BOOT_PACKAGES=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
 # The test suite lints the generated runners and our own scripts with ShellCheck.
 readonly TEST_PACKAGES=(shellcheck)
-readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+# GDB for `cargo run -- --gdb` and the generated kernel.gdb (the test suite attaches it for real).
+readonly DEBUG_PACKAGES=(gdb)
+readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${DEBUG_PACKAGES[@]}")
 
 log() { printf 'install-toolchain: %s\n' "$*"; }
 fail() { printf 'install-toolchain: error: %s\n' "$*" >&2; exit 1; }
@@ -49,7 +51,7 @@ else
 fi
 
 # Debian's toolchain lives in /usr/bin; a rustup toolchain earlier in PATH would shadow it.
-for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso /usr/bin/shellcheck; do
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso /usr/bin/shellcheck /usr/bin/gdb; do
   [ -x "$tool" ] || fail "$tool is missing after installation"
 done
 log "rustc: $(/usr/bin/rustc --version)"

@@ -14,6 +14,7 @@ const HOME = '/home/dev';
 const RUSTUP = `${HOME}/.cargo/bin`;
 const RUSTUP_INSTALL = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh";
 const UEFI_ONLY = 'only needed for `cargo run -- --uefi`';
+const DEBUG_ONLY = 'only needed to debug kernels: `cargo run -- --gdb` prints the GDB command to attach';
 const DEBIAN_SYSTEM_RUST_INSTALL = `sudo apt-get install --no-install-recommends ${DEBIAN_PACKAGES.systemRust.join(' ')}`;
 
 const DEBIAN_12 = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
@@ -156,7 +157,8 @@ function withDebianBootTools(machine: FakeMachine): FakeMachine {
     .file('/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd')
     .tool('curl', '/usr/bin/curl')
     .tool('make', '/usr/bin/make')
-    .tool('cc', '/usr/bin/cc');
+    .tool('cc', '/usr/bin/cc')
+    .tool('gdb', '/usr/bin/gdb');
 }
 
 /** Debian with everything: Debian's Rust first in PATH, rustup with both profiles ready, boot tools. */
@@ -203,6 +205,7 @@ describe('doctor on Debian', () => {
       'ok       curl /usr/bin/curl',
       'ok       make /usr/bin/make',
       'ok       cc /usr/bin/cc',
+      'ok       gdb /usr/bin/gdb',
       'ready: nothing needed is missing; --toolchain auto picks rustup-stable',
     ]);
     expect(result.status).toBe(0);
@@ -294,7 +297,7 @@ describe('doctor on Debian', () => {
     const machine = completeDebian().remove('curl', 'make', 'cc');
     const result = doctor(machine);
     const why = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';
-    expect(result.lines.slice(-4, -1)).toEqual([
+    expect(result.lines.slice(-5, -2)).toEqual([
       `warning  curl not found; ${why}: sudo apt-get install --no-install-recommends curl ca-certificates`,
       `warning  make not found; ${why}: sudo apt-get install --no-install-recommends make`,
       `warning  cc not found; ${why}: sudo apt-get install --no-install-recommends gcc libc6-dev`,
@@ -302,6 +305,15 @@ describe('doctor on Debian', () => {
     expect(result.status).toBe(0);
     // Any C compiler will do.
     expect(doctor(machine.tool('gcc', '/usr/bin/gcc')).lines).toContain('ok       cc /usr/bin/gcc');
+  });
+
+  it('only warns about a missing GDB, with the install command', () => {
+    const result = doctor(completeDebian().remove('gdb'));
+    expect(result.lines.slice(-2)).toEqual([
+      `warning  gdb not found; ${DEBUG_ONLY}: sudo apt-get install --no-install-recommends gdb`,
+      'ready: nothing needed is missing, 1 warning; --toolchain auto picks rustup-stable',
+    ]);
+    expect(result.status).toBe(0);
   });
 
   it('takes the firmware from OVMF_CODE like the runner, and warns when it does not exist', () => {
@@ -340,7 +352,8 @@ describe('doctor on other systems', () => {
       'ok       curl /usr/bin/curl',
       'ok       make /usr/bin/make',
       'ok       cc /usr/bin/cc',
-      'not ready: 2 needed items missing (qemu-system-x86_64; xorriso), 3 warnings',
+      `warning  gdb not found; ${DEBUG_ONLY}: sudo dnf install gdb`,
+      'not ready: 2 needed items missing (qemu-system-x86_64; xorriso), 4 warnings',
     ]);
     expect(result.status).toBe(1);
   });
@@ -353,7 +366,7 @@ describe('doctor on other systems', () => {
       .tool('timeout', '/usr/bin/timeout')
       .file('/usr/share/edk2/x64/OVMF_CODE.4m.fd', '/usr/share/edk2/x64/OVMF_VARS.4m.fd');
     const result = doctor(machine);
-    expect(result.lines.slice(-12)).toEqual([
+    expect(result.lines.slice(-13)).toEqual([
       'ok       qemu-system-x86_64 QEMU emulator version 9.2.0 (/usr/bin/qemu-system-x86_64)',
       'missing  grub-mkrescue not found (nor grub2-mkrescue): sudo pacman -S --needed grub',
       'missing  GRUB i386-pc (BIOS) not found in /usr/lib/grub, /usr/share/grub2, /usr/local/lib/grub: sudo pacman -S --needed grub',
@@ -365,7 +378,8 @@ describe('doctor on other systems', () => {
       'ok       curl /usr/bin/curl',
       'ok       make /usr/bin/make',
       'ok       cc /usr/bin/cc',
-      'not ready: 3 needed items missing (grub-mkrescue; GRUB i386-pc (BIOS); xorriso), 2 warnings',
+      `warning  gdb not found; ${DEBUG_ONLY}: sudo pacman -S --needed gdb`,
+      'not ready: 3 needed items missing (grub-mkrescue; GRUB i386-pc (BIOS); xorriso), 3 warnings',
     ]);
     expect(result.lines[0]).toBe('platform Manjaro Linux (fixes use pacman)');
     expect(result.status).toBe(1);
@@ -383,7 +397,7 @@ describe('doctor on other systems', () => {
       .file(`${brew}/share/qemu/edk2-x86_64-code.fd`);
     const result = doctor(machine);
     expect(result.lines[0]).toBe('platform macOS (fixes use brew)');
-    expect(result.lines.slice(-12)).toEqual([
+    expect(result.lines.slice(-13)).toEqual([
       `ok       qemu-system-x86_64 QEMU emulator version 10.1.0 (${brew}/bin/qemu-system-x86_64)`,
       `missing  grub-mkrescue not found, but ${brew}/bin/x86_64-elf-grub-mkrescue is: the runner runs grub-mkrescue: ln -s ${brew}/bin/x86_64-elf-grub-mkrescue ${brew}/bin/grub-mkrescue`,
       `ok       GRUB i386-pc (BIOS) ${grubLibrary}/i386-pc`,
@@ -395,9 +409,12 @@ describe('doctor on other systems', () => {
       'ok       curl /usr/bin/curl',
       'ok       make /usr/bin/make',
       'ok       cc /usr/bin/cc',
-      'not ready: 4 needed items missing (grub-mkrescue; xorriso; mformat (mtools); timeout (coreutils)), 3 warnings',
+      `warning  gdb not found; ${DEBUG_ONLY}: brew install x86_64-elf-gdb`,
+      'not ready: 4 needed items missing (grub-mkrescue; xorriso; mformat (mtools); timeout (coreutils)), 4 warnings',
     ]);
     expect(result.status).toBe(1);
+    // Homebrew's GDB for x86_64 ELF goes by its own name.
+    expect(doctor(machine.tool('x86_64-elf-gdb', `${brew}/bin/x86_64-elf-gdb`)).lines).toContain(`ok       gdb ${brew}/bin/x86_64-elf-gdb`);
   });
 
   it('on macOS without coreutils, installs it and puts its gnubin first', () => {
@@ -452,7 +469,7 @@ describe('doctor --json', () => {
     expect(report.ready).toBe(false);
     expect(report.platform).toEqual({ description: 'Debian GNU/Linux 12 (bookworm)', packageManager: 'apt' });
     expect(report.recommendedToolchain).toBe('rustup-stable');
-    expect(report.checks).toHaveLength(16);
+    expect(report.checks).toHaveLength(17);
     for (const check of report.checks) {
       expect(Object.keys(check).sort()).toEqual(['detail', 'fix', 'name', 'needed', 'status']);
       expect(['ok', 'missing', 'warning']).toContain(check.status);

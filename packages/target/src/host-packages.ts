@@ -10,6 +10,8 @@ export const DEBIAN_PACKAGES = {
   ovmf: ['ovmf'],
   /** grub-mkrescue and what it needs for a hybrid BIOS/UEFI ISO (without recommends: no shim). */
   grubIso: ['grub-pc-bin', 'grub-efi-amd64-bin', 'grub-common', 'xorriso', 'mtools'],
+  /** Optional: GDB for `cargo run -- --gdb` and the generated kernel.gdb (QEMU's GDB stub). */
+  debugger: ['gdb'],
 } as const;
 
 /**

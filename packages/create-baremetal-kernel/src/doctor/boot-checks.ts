@@ -1,5 +1,5 @@
 import { OVMF_FIRMWARE_LOCATIONS } from '@baremetal-kernel/target';
-import { absent, ok, ONLY_FOR_LIMINE, ONLY_FOR_UEFI, type Check } from './check.js';
+import { absent, ok, ONLY_FOR_DEBUGGING, ONLY_FOR_LIMINE, ONLY_FOR_UEFI, type Check } from './check.js';
 import type { DoctorMachine, DoctorProbe } from './machine.js';
 import { installFix, type HostRequirement } from './packages.js';
 import type { PackageManager } from './platform.js';
@@ -59,6 +59,13 @@ export function checkOvmf(machine: DoctorMachine, manager: PackageManager | unde
   if (found === undefined) return absent('OVMF', `not found; ${ONLY_FOR_UEFI}`, [installFix(manager, 'ovmf')], false);
   const vars = found.vars !== undefined && probe.isFile(found.vars) ? ` with ${found.vars}` : '';
   return ok('OVMF', `${found.code}${vars}`, false);
+}
+
+/** GDB, to attach to QEMU's GDB stub with the project's kernel.gdb; Homebrew calls it x86_64-elf-gdb. */
+export function checkGdb(probe: DoctorProbe, manager: PackageManager | undefined): Check {
+  const path = probe.which('gdb') ?? probe.which('x86_64-elf-gdb');
+  if (path !== undefined) return ok('gdb', path, false);
+  return absent('gdb', `not found; ${ONLY_FOR_DEBUGGING}`, [installFix(manager, 'gdb')], false);
 }
 
 /** A tool only the Limine runner calls: found in PATH, or a warning with its reason. */

@@ -28,5 +28,8 @@ export function absent(name: string, detail: string, fix: readonly string[], nee
 /** Why OVMF and GRUB's UEFI platform are optional. */
 export const ONLY_FOR_UEFI = 'only needed for `cargo run -- --uefi`';
 
+/** Why GDB is optional. */
+export const ONLY_FOR_DEBUGGING = 'only needed to debug kernels: `cargo run -- --gdb` prints the GDB command to attach';
+
 /** Why curl, make and a C compiler are optional: the Limine runner fetches and builds Limine. */
 export const ONLY_FOR_LIMINE = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';

@@ -14,7 +14,8 @@ export type HostRequirement =
   | 'rustLld'
   | 'curl'
   | 'make'
-  | 'cCompiler';
+  | 'cCompiler'
+  | 'gdb';
 
 /** How to name a requirement when `doctor` knows no package for it. */
 export const REQUIREMENT_NAMES: Readonly<Record<HostRequirement, string>> = {
@@ -30,6 +31,7 @@ export const REQUIREMENT_NAMES: Readonly<Record<HostRequirement, string>> = {
   curl: 'curl',
   make: 'make',
   cCompiler: 'a C compiler (cc)',
+  gdb: 'GDB',
 };
 
 /** Checks at compile time that a name is one of host-packages.ts's GRUB ISO packages. */
@@ -62,6 +64,7 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     curl: ['curl', 'ca-certificates'],
     make: ['make'],
     cCompiler: ['gcc', 'libc6-dev'],
+    gdb: DEBIAN_PACKAGES.debugger,
   },
   // Fedora (packages.fedoraproject.org): qemu-system-x86-core holds qemu-system-x86_64 (without the
   // rest of the qemu-system-x86 set); grub2-tools-extra holds grub2-mkrescue; grub2-pc-modules and
@@ -79,6 +82,7 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     curl: ['curl'],
     make: ['make'],
     cCompiler: ['gcc'],
+    gdb: ['gdb'],
   },
   // Arch (archlinux.org/packages): qemu-system-x86 is the split package with qemu-system-x86_64;
   // grub builds both the i386-pc and x86_64-efi platforms; xorriso is part of libisoburn (there is
@@ -95,11 +99,13 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     curl: ['curl'],
     make: ['make'],
     cCompiler: ['gcc'],
+    gdb: ['gdb'],
   },
   // Homebrew (formulae.brew.sh): qemu bundles share/qemu/edk2-x86_64-code.fd, so it is the UEFI
   // firmware too; x86_64-elf-grub is configured --with-platform=pc --program-prefix=x86_64-elf-
   // (homebrew-core's formula): BIOS only, and its tools are called x86_64-elf-grub-*. Homebrew has
-  // no GRUB for UEFI. coreutils installs GNU timeout as gtimeout.
+  // no GRUB for UEFI. coreutils installs GNU timeout as gtimeout. x86_64-elf-gdb is GDB for x86_64
+  // ELF targets (Homebrew's gdb formula does not build on Apple silicon).
   brew: {
     qemu: ['qemu'],
     grubMkrescue: ['x86_64-elf-grub'],
@@ -110,6 +116,7 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     timeout: ['coreutils'],
     curl: ['curl'],
     make: ['make'],
+    gdb: ['x86_64-elf-gdb'],
   },
 };
 

@@ -1,5 +1,5 @@
 import { detectToolchains, type ToolchainName } from '@baremetal-kernel/target';
-import { checkCommand, checkLimineTool, checkOvmf, checkQemu, checkTimeout } from './boot-checks.js';
+import { checkCommand, checkGdb, checkLimineTool, checkOvmf, checkQemu, checkTimeout } from './boot-checks.js';
 import type { Check } from './check.js';
 import { checkGrub } from './grub-checks.js';
 import type { DoctorMachine } from './machine.js';
@@ -17,7 +17,7 @@ export interface DoctorReport {
 
 /**
  * Runs every check against `machine`: Rust first, then what booting needs, then the UEFI extras,
- * then what only Limine kernels need.
+ * then what only Limine kernels need, then the debugger.
  */
 export function diagnose(machine: DoctorMachine): DoctorReport {
   const platform = detectPlatform(machine.os, machine.osRelease);
@@ -38,6 +38,7 @@ export function diagnose(machine: DoctorMachine): DoctorReport {
     checkLimineTool(probe, manager, ['curl'], 'curl'),
     checkLimineTool(probe, manager, ['make'], 'make'),
     checkLimineTool(probe, manager, ['cc', 'gcc', 'clang'], 'cCompiler'),
+    checkGdb(probe, manager),
   ];
   return {
     platform,

@@ -50,7 +50,7 @@ describe('doctor on this machine', { timeout: 60_000 }, () => {
     expect(doctor([]).lines).toContain(`ok       qemu-system-x86_64 ${versionLine} (${path})`);
   });
 
-  it("finds Debian's GRUB platforms, tools and OVMF where the packages put them", () => {
+  it("finds Debian's GRUB platforms, tools, OVMF and GDB where the packages put them", () => {
     const lines = doctor([]).lines;
     expect(lines).toContain(`ok       ${shell('command -v grub-mkrescue').split('/').at(-1)} ${shell('command -v grub-mkrescue')}`);
     expect(lines).toContain('ok       GRUB i386-pc (BIOS) /usr/lib/grub/i386-pc');
@@ -59,6 +59,7 @@ describe('doctor on this machine', { timeout: 60_000 }, () => {
     expect(lines).toContain(`ok       mformat (mtools) ${shell('command -v mformat')}`);
     expect(lines).toContain(`ok       timeout (coreutils) ${shell('command -v timeout')}`);
     expect(lines).toContain('ok       OVMF /usr/share/OVMF/OVMF_CODE_4M.fd with /usr/share/OVMF/OVMF_VARS_4M.fd');
+    expect(lines).toContain(`ok       gdb ${shell('command -v gdb')}`);
   });
 
   it("with /usr/bin first in PATH, Debian's rustc answers and the system profile needs nothing more", () => {

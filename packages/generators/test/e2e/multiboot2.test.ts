@@ -108,11 +108,11 @@ describe('a generated multiboot2 kernel', () => {
   it('passes its in-kernel tests, each reported by name', () => {
     const test = cargo(directory, ['test'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(test.status, test.output).toBe(0);
-    expect(test.output).toMatch(/^test boxed_value \.\.\. ok$/m);
-    expect(test.output).toMatch(/^test many_allocations_reuse_freed_memory \.\.\. ok$/m);
-    expect(test.output).toMatch(/^test result: ok\. 8 passed; 0 failed$/m);
+    expect(test.output).toMatch(/^test boxed_value \.\.\. ok <\d+\.\d{3}s>$/m);
+    expect(test.output).toMatch(/^test many_allocations_reuse_freed_memory \.\.\. ok <\d+\.\d{3}s>$/m);
+    expect(test.output).toMatch(/^test result: ok\. 9 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
     // Running out of heap panics with a clear message, which that test expects.
-    expect(test.output).toMatch(/^test heap_exhaustion_panics \.\.\. ok \(panicked as expected: memory allocation of \d+ bytes failed\)$/m);
+    expect(test.output).toMatch(/^test heap_exhaustion_panics \.\.\. ok <\d+\.\d{3}s> \(panicked as expected: memory allocation of \d+ bytes failed\)$/m);
   }, BUILD_TIMEOUT);
 
   it('builds a small release kernel that boots', () => {
@@ -138,9 +138,9 @@ describe('a generated kernel that goes wrong', () => {
     appendSource(broken, 'tests/kernel.rs', '\nkernel_test! {\n    fn deliberately_failing() {\n        assert_eq!(1 + 1, 3, "arithmetic is broken");\n    }\n}\n');
     const test = cargo(broken, ['test', '--test', 'kernel'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(test.status).not.toBe(0);
-    expect(test.output).toMatch(/^test deliberately_failing \.\.\. FAILED$/m);
+    expect(test.output).toMatch(/^test deliberately_failing \.\.\. FAILED <\d+\.\d{3}s>$/m);
     expect(test.output).toMatch(/^panicked at tests\/kernel\.rs:\d+:\d+: assertion `left == right` failed: arithmetic is broken$/m);
-    expect(test.output).toMatch(/^test result: FAILED\. 8 passed; 1 failed$/m);
+    expect(test.output).toMatch(/^test result: FAILED\. 9 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
   }, BUILD_TIMEOUT);
 
   it('reports a panic with its message and location, and exits non-zero', () => {
@@ -158,7 +158,9 @@ describe('a generated kernel that goes wrong', () => {
       broken,
       'src/main.rs',
       BOOT_COMPLETE,
-      '// SAFETY: deliberately invalid: no IDT is loaded, so #UD triple-faults.\n    unsafe { core::arch::asm!("ud2") };',
+      // An IDT with limit 0 has no gates: #UD cannot be delivered (#GP), nor can that (#DF), and a
+      // double fault that cannot be delivered is a triple fault (Intel SDM Vol. 3A §6.15, vector 8).
+      '// SAFETY: deliberately invalid: an empty IDT turns #UD into a triple fault.\n    unsafe { core::arch::asm!("push 0", "push 0", "lidt [rsp]", "ud2") };',
     );
     const boot = cargo(broken, ['run', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
     expect(boot.status).not.toBe(0);
