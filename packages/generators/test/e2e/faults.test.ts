@@ -110,8 +110,8 @@ const FAULTS: readonly Fault[] = [
 ];
 
 /** A project whose kernel_main commits `fault` instead of finishing the boot. */
-function faultyProject(fault: Fault): string {
-  const { directory } = generate({ name: NAME });
+function faultyProject(fault: Fault, boot: 'multiboot2' | 'limine' = 'multiboot2'): string {
+  const { directory } = generate({ name: NAME, boot });
   replaceInSource(directory, 'src/main.rs', BOOT_COMPLETE, fault.code);
   if (fault.extra) appendSource(directory, 'src/main.rs', fault.extra);
   return directory;
@@ -203,6 +203,18 @@ describe('a generated kernel that commits a CPU exception', () => {
       timeoutMs: BUILD_TIMEOUT,
     });
     expectFatalReport(boot.output, boot.status, FAULTS[0]!.report);
+  }, BUILD_TIMEOUT);
+});
+
+// The same faults in a Limine kernel, booted through a real Limine (BIOS ISO) where one is at hand.
+describe.skipIf(!process.env.LIMINE_DIR)('a generated Limine kernel that commits a CPU exception (LIMINE_DIR)', () => {
+  const limineTarget = cacheDirectory('e2e-limine-system-baseline');
+
+  it.each(FAULTS)('reports a $name by name, with registers and a symbolised backtrace, and exits with failure', (fault) => {
+    const directory = faultyProject(fault, 'limine');
+    const boot = cargo(directory, ['run'], { targetDirectory: limineTarget, env: { TIMEOUT: '30' }, timeoutMs: BUILD_TIMEOUT });
+    expectFatalReport(boot.output, boot.status, fault.report);
+    expect(boot.output).toMatch(new RegExp(`^ {2}#\\d+ 0x[0-9a-f]{16} \\S*::${fault.caller} at src/main\\.rs:\\d+$`, 'm'));
   }, BUILD_TIMEOUT);
 });
 
