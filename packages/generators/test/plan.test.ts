@@ -128,6 +128,7 @@ describe('the files a kernel project is made of (the real templates)', () => {
     'src/serial.rs',
     'src/sync.rs',
     'src/testing.rs',
+    'tests/allocator.rs',
     'tests/divide_error.rs',
     'tests/general_protection.rs',
     'tests/heap_exhaustion.rs',

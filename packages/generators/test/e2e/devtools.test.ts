@@ -113,14 +113,13 @@ async function debugSession(
 const stoppedAt = (fn: string) => new RegExp(`^Breakpoint \\d+, ${CRATE}::${fn} \\(boot_info=0x[0-9a-f]+`, 'm');
 const loaderIs = (loader: string) => new RegExp(`^\\$1 = ${CRATE}::boot_info::Loader::${loader}$`, 'm');
 
+/** GDB's arguments with the project's kernel.gdb: stop at the main function, read a local, go on. */
+const withProjectScript = (script: string, elf: string) => ['-x', script, '-ex', 'print boot_info.loader', '-ex', 'continue', elf];
+
 describe('GDB on a generated kernel', () => {
   it('`cargo run -- --gdb --direct`: the printed command stops at kernel_main, reads a local, and the kernel exits with success', async () => {
     // A debugging session has no timeout: TIMEOUT=1 and a GDB that comes 3 s late change nothing.
-    const session = await debugSession(
-      ['run', '--', '--gdb', '--direct'],
-      (script, elf) => ['-x', script, '-ex', 'print boot_info.loader', '-ex', 'continue', elf],
-      { env: { TIMEOUT: '1' }, lateBy: 3000 },
-    );
+    const session = await debugSession(['run', '--', '--gdb', '--direct'], withProjectScript, { env: { TIMEOUT: '1' }, lateBy: 3000 });
     expect(session.script).toBe(join(directory, 'kernel.gdb'));
     expect(session.elf).toBe(join(targetDirectory, 'x86_64-unknown-none', 'debug', NAME));
     expect(session.run).toContain(`runner: QEMU waits for GDB on localhost:${QEMU.gdbPort}`);
@@ -132,15 +131,7 @@ describe('GDB on a generated kernel', () => {
   }, SESSION_TIMEOUT);
 
   it('`cargo run -- --gdb`: the same through GRUB on BIOS, which loads the kernel after GDB attached', async () => {
-    const session = await debugSession(['run', '--', '--gdb', '--bios'], (script, elf) => [
-      '-x',
-      script,
-      '-ex',
-      'print boot_info.loader',
-      '-ex',
-      'continue',
-      elf,
-    ]);
+    const session = await debugSession(['run', '--', '--gdb', '--bios'], withProjectScript);
     expect(session.gdb).toMatch(stoppedAt('kernel_main'));
     expect(session.gdb).toMatch(loaderIs('Multiboot2'));
     expect(session.run).toMatch(/^\[kernel\] boot complete$/m);
@@ -148,15 +139,7 @@ describe('GDB on a generated kernel', () => {
   }, SESSION_TIMEOUT);
 
   it('`cargo test -- --gdb`: stops a test binary at test_kernel_main, and its tests pass', async () => {
-    const session = await debugSession(['test', '--test', 'kernel', '--', '--gdb'], (script, elf) => [
-      '-x',
-      script,
-      '-ex',
-      'print boot_info.loader',
-      '-ex',
-      'continue',
-      elf,
-    ]);
+    const session = await debugSession(['test', '--test', 'kernel', '--', '--gdb'], withProjectScript);
     expect(session.elf).toMatch(/\/deps\/kernel-[0-9a-f]+$/);
     expect(session.gdb).toMatch(stoppedAt('testing::test_kernel_main'));
     expect(session.gdb).toMatch(loaderIs('Pvh'));

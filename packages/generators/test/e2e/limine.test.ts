@@ -219,6 +219,6 @@ describe.skipIf(!process.env.LIMINE_DIR)('booting through a real Limine (LIMINE_
   it('passes its in-kernel tests', () => {
     const test = cargo(directory, ['test'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(test.status, test.output).toBe(0);
-    expect(test.output).toMatch(/^test result: ok\. 9 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
+    expect(test.output).toMatch(/^test result: ok\. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
   }, BUILD_TIMEOUT);
 });

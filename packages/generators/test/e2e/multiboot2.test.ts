@@ -2,10 +2,14 @@
  * A generated multiboot2 kernel (system toolchain, baseline preset) built with the real compiler
  * and booted in real QEMU on every path: GRUB on BIOS, GRUB on UEFI, and PVH direct boot.
  */
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { QEMU } from '@baremetal-kernel/target';
-import { appendSource, cacheDirectory, cargo, generate, kernelElf, replaceInSource, run } from './support.js';
+import { QEMU, findPreset, qemuCommonArgs } from '@baremetal-kernel/target';
+import { appendSource, cacheDirectory, cargo, generate, kernelElf, plainText, replaceInSource, run } from './support.js';
 
 const NAME = 'e2e-os';
 const targetDirectory = cacheDirectory('e2e-multiboot2-system-baseline');
@@ -35,6 +39,9 @@ function expectBootSummary(output: string, boot: { loader: RegExp; firmware: Reg
     boot.firmware,
     /^\[boot\] command line: exit-after-boot$/,
     /^\[boot\] kernel at physical 0x100000, virtual 0x100000; physical memory at virtual \+ 0x0$/,
+    // QEMU's firmware always has ACPI tables: PVH passes rsdp_paddr, GRUB a copy of the RSDP
+    // (Multiboot2 §3.6.16-17, tags 14 and 15), which the kernel keeps in its image.
+    /^\[boot\] ACPI RSDP at 0x[0-9a-f]+$/,
     /^\[boot\] stack: 64 KiB$/,
     /^\[cpu\] preset: baseline \(CR0 = 0x[0-9a-f]+, CR4 = 0x[0-9a-f]+\)$/,
     /^\[memory\] \d+ regions, \d+ MiB usable$/,
@@ -49,6 +56,61 @@ function expectBootSummary(output: string, boot: { loader: RegExp; firmware: Reg
   const usable = Number(/^\[memory\] \d+ regions, (\d+) MiB usable$/m.exec(output)![1]);
   expect(usable).toBeGreaterThan(100);
   expect(usable).toBeLessThanOrEqual(128);
+}
+
+/** A TCP port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, 'localhost', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Boots `elf` through PVH with every byte of [__bss_start, __bss_end) set to 0xa5 before the first
+ * instruction: QEMU waits for GDB (-S), which writes the pattern over what QEMU's ELF loader
+ * zeroed. Neither PVH nor Multiboot2 promises a zeroed .bss, so this is what a kernel must survive.
+ */
+async function bootWithPoisonedBss(elf: string) {
+  const symbols = run('nm', [elf]).output;
+  const address = (name: string) => Number.parseInt(new RegExp(`^([0-9a-f]+) [Bb] ${name}$`, 'm').exec(symbols)![1]!, 16);
+  const [start, end] = [address('__bss_start'), address('__bss_end')];
+  const poison = join(mkdtempSync(join(tmpdir(), 'bss-poison-')), 'poison.bin');
+  writeFileSync(poison, Buffer.alloc(end - start, 0xa5));
+  const port = await freePort();
+  const qemu = spawn(QEMU.binary, [
+    ...qemuCommonArgs(findPreset('baseline')!),
+    '-kernel', elf, '-append', 'exit-after-boot', '-gdb', `tcp:localhost:${port}`, '-S',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  qemu.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  qemu.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => qemu.on('exit', (code) => resolve(code)));
+  // GDB retries a refused connection until QEMU listens (tcp auto-retry is on by default). Both run
+  // at once, and this process keeps reading QEMU's output meanwhile.
+  const gdb = spawn('gdb', [
+    '-q', '-batch', '-nx',
+    '-ex', 'set tcp connect-timeout 30',
+    '-ex', `target remote localhost:${port}`,
+    '-ex', `restore ${poison} binary ${start}`,
+    '-ex', `x/1xb ${end - 1}`,
+    '-ex', 'continue',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let gdbOutput = '';
+  gdb.stdout.on('data', (chunk: Buffer) => (gdbOutput += chunk.toString()));
+  gdb.stderr.on('data', (chunk: Buffer) => (gdbOutput += chunk.toString()));
+  const gdbExited = new Promise<void>((resolve) => gdb.on('exit', () => resolve()));
+  const timer = setTimeout(() => {
+    qemu.kill('SIGKILL');
+    gdb.kill('SIGKILL');
+  }, 90_000);
+  const [status] = await Promise.all([exited, gdbExited]);
+  clearTimeout(timer);
+  return { status, output: plainText(output), gdb: gdbOutput, start, end };
 }
 
 beforeAll(() => {
@@ -110,10 +172,31 @@ describe('a generated multiboot2 kernel', () => {
     expect(test.status, test.output).toBe(0);
     expect(test.output).toMatch(/^test boxed_value \.\.\. ok <\d+\.\d{3}s>$/m);
     expect(test.output).toMatch(/^test many_allocations_reuse_freed_memory \.\.\. ok <\d+\.\d{3}s>$/m);
-    expect(test.output).toMatch(/^test result: ok\. 9 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
+    expect(test.output).toMatch(/^test result: ok\. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
     // Running out of heap panics with a clear message, which that test expects.
     expect(test.output).toMatch(/^test heap_exhaustion_panics \.\.\. ok <\d+\.\d{3}s> \(panicked as expected: memory allocation of \d+ bytes failed\)$/m);
   }, BUILD_TIMEOUT);
+
+  it.each([
+    { path: 'GRUB on BIOS', args: ['--bios'] },
+    { path: 'GRUB on UEFI', args: ['--uefi'] },
+  ])('reports a valid ACPI RSDP through $path (the in-kernel test checks signature and checksums)', ({ args }) => {
+    const test = cargo(directory, ['test', '--test', 'memory', 'acpi_rsdp', '--', ...args], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/^test acpi_rsdp_is_mapped_and_valid \.\.\. ok/m);
+    expect(test.output).toMatch(/^test result: ok\. 1 passed; 0 failed; 0 ignored; 0 measured; \d+ filtered out/m);
+  }, BUILD_TIMEOUT);
+
+  it('zeroes .bss itself: boots with .bss filled with 0xa5 by a debugger before the first instruction', async () => {
+    const boot = await bootWithPoisonedBss(kernelElf(targetDirectory, NAME));
+    expect(boot.end, 'linker.ld defines __bss_start and __bss_end').toBeGreaterThan(boot.start);
+    expect(boot.gdb).toMatch(/^Restoring binary file .* into memory/m);
+    expect(boot.gdb).toMatch(new RegExp(`^0x${(boot.end - 1).toString(16)}:\\s+0xa5$`, 'm'));
+    // Without the zeroing, the locks and Once cells in .bss start out taken: no output, a triple
+    // fault or a hang.
+    expect(boot.status, `${boot.output}\n${boot.gdb}`).toBe(QEMU.successStatus);
+    expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
+  }, BOOT_TIMEOUT);
 
   it('builds a small release kernel that boots', () => {
     const build = cargo(directory, ['build', '--release'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
@@ -124,6 +207,21 @@ describe('a generated multiboot2 kernel', () => {
     const boot = cargo(directory, ['run', '--release', '--', '--direct'], { targetDirectory, timeoutMs: BOOT_TIMEOUT });
     expect(boot.status, boot.output).toBe(0);
     expect(boot.output).toMatch(/^\[kernel\] boot complete$/m);
+  }, BUILD_TIMEOUT);
+
+  it('passes its in-kernel tests as a release build too (cargo test --release)', () => {
+    // Runs after the release build above, so `core` is built already. `panic = "abort"` in
+    // [profile.release] made this fail to compile (E0152); optimised, a leaked allocation nobody
+    // reads may be removed, which made the heap exhaustion test an endless loop.
+    const test = cargo(directory, ['test', '--release'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/Finished `release` profile/);
+    // Every test binary ran and passed: one `test result: ok.` per `Running`.
+    const binaries = test.output.match(/^\s+Running tests\/\w+\.rs /gm) ?? [];
+    expect(binaries.length).toBeGreaterThanOrEqual(10);
+    expect(test.output.match(/^test result: ok\. /gm)).toHaveLength(binaries.length);
+    expect(test.output).toMatch(/^test heap_exhaustion_panics \.\.\. ok <\d+\.\d{3}s> \(panicked as expected: memory allocation of \d+ bytes failed\)$/m);
+    expect(test.output).toMatch(/^test double_free_panics \.\.\. ok <\d+\.\d{3}s> \(panicked as expected: double free of the heap block at 0x[0-9a-f]+\)$/m);
   }, BUILD_TIMEOUT);
 });
 
@@ -140,7 +238,7 @@ describe('a generated kernel that goes wrong', () => {
     expect(test.status).not.toBe(0);
     expect(test.output).toMatch(/^test deliberately_failing \.\.\. FAILED <\d+\.\d{3}s>$/m);
     expect(test.output).toMatch(/^panicked at tests\/kernel\.rs:\d+:\d+: assertion `left == right` failed: arithmetic is broken$/m);
-    expect(test.output).toMatch(/^test result: FAILED\. 9 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
+    expect(test.output).toMatch(/^test result: FAILED\. 13 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
   }, BUILD_TIMEOUT);
 
   it('reports a panic with its message and location, and exits non-zero', () => {

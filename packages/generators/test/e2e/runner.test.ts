@@ -629,6 +629,37 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
       expect(result.qemu!.slice(-6)).toEqual(['-smp', '2', '-d', 'int,cpu_reset', '-name', '*']);
     });
 
+    // The least RAM each path boots with, measured with real QEMU 7.2, SeaBIOS, OVMF and GRUB (see
+    // the runner): below it the firmware or loader stops without a word and the run would time out.
+    const minimums: readonly (readonly [string, number])[] =
+      protocol.boot === 'multiboot2' ? [['--direct', 2], ['--bios', 12], ['--uefi', 64]] : [['--bios', 2], ['--uefi', 64]];
+
+    it.each(minimums)('%s: refuses in one line, before QEMU runs, a QEMU_MEMORY below the %iM the path needs', async (option, mib) => {
+      const below = await run(runner, { args: [option], env: { QEMU_MEMORY: `${mib - 1}M` } });
+      expectOneLineError(below, new RegExp(`^runner: QEMU_MEMORY=${mib - 1}M is too little: .+ needs at least ${mib}M \\(default ${QEMU.memory}\\)$`, 'm'));
+      // 1 KiB short is still too little; the minimum itself, in any unit, boots.
+      expectOneLineError(await run(runner, { args: [option], env: { QEMU_MEMORY: `${mib * 1024 - 1}K` } }), /too little/);
+      for (const enough of [`${mib}`, `${mib}M`, `${mib * 1024}k`]) {
+        const result = await run(runner, { args: [option], env: { QEMU_MEMORY: enough } });
+        expect(result.status, `${enough}: ${result.stderr}`).toBe(0);
+        expect(containsSequence(result.qemu!, ['-m', enough])).toBe(true);
+      }
+    });
+
+    it("reads QEMU_MEMORY as QEMU's -m does (MiB, or a K, M, G or T suffix) and refuses anything else in one line", async () => {
+      for (const size of ['2G', '2g', '4096', '1T']) {
+        const result = await run(runner, { args: ['--uefi'], env: { QEMU_MEMORY: size } });
+        expect(result.status, `${size}: ${result.stderr}`).toBe(0);
+        expect(containsSequence(result.qemu!, ['-m', size])).toBe(true);
+      }
+      for (const size of ['lots', '512MB', '-512M', '1.5G', '512M,slots=2', '0x200', ' 512M']) {
+        expectOneLineError(
+          await run(runner, { env: { QEMU_MEMORY: size } }),
+          /^runner: QEMU_MEMORY='.*' is not a size QEMU takes here: a number of MiB \(512\) or a number with K, M, G or T \(512M, 2G\)$/m,
+        );
+      }
+    });
+
     it('refuses an unknown option in one line', async () => {
       expectOneLineError(await run(runner, { args: ['--uefi', '--frobnicate'] }), /^runner: unknown option '--frobnicate' \(try: cargo run -- --help\)$/m);
     });
@@ -677,6 +708,17 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
 
     it('fails when the kernel reports failure', async () => {
       expectFailure(await run(runner, { env: { FAKE_QEMU_STATUS: String(QEMU.failureStatus) } }), /^runner: the kernel reported failure$/m);
+    });
+
+    it("says `boot failed` with the kernel's reason when it printed a `boot error:` line and reported failure", async () => {
+      // As after GRUB (BIOS): the loader's colours, and its last line without a newline.
+      const output = '\x1b[0m\x1b[37mBooting `kernel`\r\n\r\nboot error: this kernel needs sse4.2 (CPUID.01H:ECX.SSE4_2[bit 20])\r\n';
+      const env = { FAKE_QEMU_OUTPUT: kernelOutput(output), FAKE_QEMU_STATUS: String(QEMU.failureStatus) };
+      expectFailure(await run(runner, { env }), /^runner: boot failed: this kernel needs sse4\.2 \(CPUID\.01H:ECX\.SSE4_2\[bit 20\]\)$/m);
+      const sameLine = { ...env, FAKE_QEMU_OUTPUT: kernelOutput('Loading kernel...boot error: not started by a Multiboot2 or PVH loader\n') };
+      expectFailure(await run(runner, { env: sameLine }), /^runner: boot failed: not started by a Multiboot2 or PVH loader$/m);
+      // Only QEMU's failure status makes it a failed boot: after a later reset it is not.
+      expectFailure(await run(runner, { env: { ...env, FAKE_QEMU_STATUS: '0' } }), /^runner: QEMU exited with status 0: the guest reset/m);
     });
 
     it('fails on status 0: a reset or triple fault, not a report', async () => {

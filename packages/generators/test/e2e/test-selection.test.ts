@@ -231,7 +231,7 @@ describe("the runner's terminal", () => {
     const seconds = (Date.now() - started) / 1000;
     expect(run.status).not.toBe(0);
     expect(run.output).toMatch(/^boot error: this CPU does not support 64-bit long mode$/m);
-    expect(run.output).toMatch(/^runner: the kernel reported failure$/m);
+    expect(run.output).toMatch(/^runner: boot failed: this CPU does not support 64-bit long mode$/m);
     // Not the runner's 30 s timeout: QEMU exits as soon as the message is out.
     expect(seconds).toBeLessThan(15);
   }, RUN_TIMEOUT);
