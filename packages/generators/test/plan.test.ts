@@ -130,6 +130,7 @@ describe('the files a kernel project is made of (the real templates)', () => {
     'src/testing.rs',
     'tests/allocator.rs',
     'tests/divide_error.rs',
+    'tests/framebuffer.rs',
     'tests/general_protection.rs',
     'tests/heap_exhaustion.rs',
     'tests/invalid_opcode.rs',
@@ -137,10 +138,11 @@ describe('the files a kernel project is made of (the real templates)', () => {
     'tests/memory.rs',
     'tests/null_write.rs',
     'tests/page_fault.rs',
+    'tests/protection.rs',
     'tests/stack_overflow.rs',
   ];
   const BOOT_FILES = {
-    multiboot2: ['src/boot/entry32.rs', 'src/boot/multiboot2.rs', 'src/boot/pvh.rs'],
+    multiboot2: ['src/boot/entry32.rs', 'src/boot/multiboot2.rs', 'src/boot/pvh.rs', 'tests/boot_modules.rs'],
     limine: ['src/boot/entry.rs', 'src/boot/limine.rs'],
   };
   const sorted = (paths: string[]) => [...paths].sort((a, b) => a.localeCompare(b));

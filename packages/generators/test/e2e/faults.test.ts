@@ -271,8 +271,8 @@ describe("the kernel's own fault tests", () => {
       ['division_by_zero_is_a_divide_error', 'divide error (#DE, vector 0)'],
       ['non_canonical_read_is_a_general_protection_fault', 'general protection fault (#GP, vector 13)'],
       ['ud2_is_an_invalid_opcode', 'invalid opcode (#UD, vector 6)'],
-      ['null_pointer_write_faults', 'page fault (#PF, vector 14)'],
-      ['write_to_unmapped_memory_page_faults', 'page fault (#PF, vector 14)'],
+      ['null_pointer_write_faults', 'page fault (#PF, vector 14): page not present, write, kernel mode'],
+      ['write_to_unmapped_memory_page_faults', 'page fault (#PF, vector 14): page not present, write, kernel mode'],
       ['unbounded_recursion_overflows_the_stack', 'kernel stack overflow'],
     ];
     for (const [name, report] of expectations) {
