@@ -10,7 +10,7 @@ import { checkKernelImage } from '../src/check/kernel-image.js';
 import { kernelElfPath, parseKernelManifest } from '../src/check/project.js';
 import { buildElf, check, concat, PF_R, PF_W, PF_X, temporaryDirectory, wordBytes, writeTemporary } from './check-support.js';
 
-const USAGE = 'usage: baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]';
+const HINT = 'see baremetal-kernel check --help';
 
 /** A kernel project directory with the given Cargo.toml and, optionally, a built ELF in target/. */
 function project(manifest: string, elf?: Uint8Array): string {
@@ -45,12 +45,21 @@ const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, 
 describe('check arguments', () => {
   it('rejects an unknown option with exit 2', () => {
     const run = check(['--frobnicate']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: unknown option '--frobnicate' (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: unknown option '--frobnicate' (${HINT})\n` });
+  });
+
+  it('prints its help on --help and -h (status 0)', () => {
+    for (const flag of ['--help', '-h']) {
+      const run = check([flag]);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: baremetal-kernel check \[path-to-elf\] \[options\]\n/);
+      expect(run.stdout).toMatch(/\n {2}--boot <protocol> +check against this boot protocol: multiboot2, limine \(default: the project's, else what the image says\)\n/);
+    }
   });
 
   it('rejects --boot without a value', () => {
     const run = check(['--boot']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: option '--boot' needs a value (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: --boot needs a value: --boot <protocol> (${HINT})\n` });
   });
 
   it('rejects an unknown boot protocol, suggesting the closest', () => {
@@ -63,7 +72,7 @@ describe('check arguments', () => {
 
   it('rejects two paths', () => {
     const run = check(['a.elf', 'b.elf']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: check takes one kernel path, got 2: a.elf b.elf (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: check takes one kernel path, got 2: a.elf b.elf (${HINT})\n` });
   });
 
   it('reports a path that does not exist, and a directory', () => {

@@ -505,9 +505,10 @@ describe('doctor usage', () => {
   } as unknown as FakeMachine;
 
   it.each([
-    [['--bogus'], "error: unknown option '--bogus' (usage: baremetal-kernel doctor [--json])\n"],
-    [['now'], "error: unexpected argument 'now' (usage: baremetal-kernel doctor [--json])\n"],
-    [['--json=yes'], "error: option '--json' takes no value (usage: baremetal-kernel doctor [--json])\n"],
+    [['--bogus'], "error: unknown option '--bogus' (see baremetal-kernel doctor --help)\n"],
+    [['--jsn'], "error: unknown option '--jsn'; did you mean '--json'? (see baremetal-kernel doctor --help)\n"],
+    [['now'], "error: unexpected argument 'now' (see baremetal-kernel doctor --help)\n"],
+    [['--json=yes'], "error: --json takes no value (see baremetal-kernel doctor --help)\n"],
   ])('rejects %j with one line on stderr and status 2', (args, message) => {
     const result = doctor(untouchable, args);
     expect(result.stderr).toBe(message);
@@ -518,7 +519,8 @@ describe('doctor usage', () => {
   it('prints help on --help and -h', () => {
     for (const flag of ['--help', '-h']) {
       const result = doctor(untouchable, [flag]);
-      expect(result.stdout.split('\n')[0]).toBe('usage: baremetal-kernel doctor [--json]');
+      expect(result.stdout.split('\n')[0]).toBe('Usage: baremetal-kernel doctor [options]');
+      expect(result.stdout).toMatch(/\n {2}--json +print one JSON object instead\n {2}-h, --help +show this help\n/);
       expect(result.status).toBe(0);
     }
   });

@@ -83,6 +83,20 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
 
 export const TOOLCHAIN_PREFERENCE: readonly ToolchainName[] = ['rustup-stable', 'rustup-nightly', 'system'];
 
+/** The toolchain choice that stands for "what this machine has": see {@link resolveAutoToolchain}. */
+export const AUTO_TOOLCHAIN = 'auto';
+/** What `auto` means, in one line, for help texts and catalogues. */
+export const AUTO_TOOLCHAIN_SUMMARY = 'the first profile that works on this machine, else rustup-stable (its set-up is shown)';
+
+/**
+ * The one meaning of `--toolchain auto`: the first usable profile in {@link TOOLCHAIN_PREFERENCE};
+ * on a machine with none, the first of them (the most common set-up), whose set-up commands the
+ * next steps then show. A kernel is always written: the toolchain can come afterwards.
+ */
+export function resolveAutoToolchain(report: Pick<ToolchainReport, 'recommended'>): ToolchainName {
+  return report.recommended ?? TOOLCHAIN_PREFERENCE[0]!;
+}
+
 export function findToolchain(name: string): ToolchainProfile | undefined {
   return TOOLCHAINS.find((toolchain) => toolchain.name === name);
 }

@@ -1,20 +1,46 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BOOT_PROTOCOLS, didYouMean, type BootProtocolName } from '@baremetal-kernel/target';
 import { checkKernelImage, detectBootProtocol } from '../check/kernel-image.js';
 import { formatFinding, hasErrors, type Finding } from '../check/findings.js';
 import { kernelElfPath, MANIFEST_FILE, parseKernelManifest } from '../check/project.js';
+import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
+import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
 import { EXIT, type Io } from '../io.js';
 
-const USAGE = 'usage: baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]';
 const PROTOCOL_NAMES: readonly string[] = BOOT_PROTOCOLS.map((protocol) => protocol.name);
+
+const CHECK_OPTIONS = [
+  {
+    key: 'boot',
+    flag: 'boot',
+    type: 'string',
+    valueName: '<protocol>',
+    default: '',
+    defaultHelp: "the project's, else what the image says",
+    choices: BOOT_PROTOCOLS.map(({ name, summary }) => ({ value: name, summary })),
+    help: 'check against this boot protocol',
+  },
+  HELP_OPTION,
+] as const satisfies readonly CreateOption[];
+
+const HELP = `Usage: baremetal-kernel check [path-to-elf] [options]
+
+Verifies a built kernel ELF against what its boot protocol's loader accepts, before any boot.
+Without a path: the debug build of the kernel project around the working directory.
+
+Options:
+${renderOptionsHelp(CHECK_OPTIONS)}
+
+Exit status: 0 when the loader will take the image, 1 when it will not, 2 on bad usage.
+`;
 
 interface CheckArguments {
   readonly path: string | undefined;
   readonly boot: BootProtocolName | undefined;
+  readonly help: boolean;
 }
 
 interface KernelProject {
@@ -33,28 +59,15 @@ function unknownProtocol(name: string): string {
   return `unknown boot protocol '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (expected ${PROTOCOL_NAMES.join(' or ')})`;
 }
 
-/** parseArgs's complaint in a few words (its own messages run long). */
-function argumentProblem(error: Error & { code?: string }): string {
-  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option '${option}'`;
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `option '${option}' needs a value`;
-  return error.message.split('\n')[0]!;
-}
-
 function parseCheckArguments(args: readonly string[]): CheckArguments {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { boot: { type: 'string' } } });
-  } catch (error) {
-    throw new CliError('E_USAGE', `${argumentProblem(error as Error & { code?: string })} (${USAGE})`, EXIT.usage);
-  }
-  const { positionals, values } = parsed;
+  const hint = 'see baremetal-kernel check --help';
+  const { positionals, values } = parseArguments(args, CHECK_OPTIONS, { maxPositionals: Number.POSITIVE_INFINITY, hint });
   if (positionals.length > 1) {
-    throw new CliError('E_USAGE', `check takes one kernel path, got ${positionals.length}: ${positionals.join(' ')} (${USAGE})`, EXIT.usage);
+    throw new CliError('E_USAGE', `check takes one kernel path, got ${positionals.length}: ${positionals.join(' ')} (${hint})`, EXIT.usage);
   }
-  const boot = values.boot;
+  const boot = values.boot as string | undefined;
   if (boot !== undefined && !isBootProtocolName(boot)) throw new CliError('E_USAGE', `--boot: ${unknownProtocol(boot)}`, EXIT.usage);
-  return { path: positionals[0], boot };
+  return { path: positionals[0], boot, help: values.help === true };
 }
 
 /** The nearest Cargo.toml in `start` or a parent directory, read for the package name and boot protocol. */
@@ -144,7 +157,11 @@ function summary(findings: readonly Finding[], path: string, protocol: { name: s
 /** `baremetal-kernel check`: prints one line per finding and a summary; exit 1 on any error. */
 export function runCheck(args: readonly string[], io: Io): number {
   try {
-    const { path, boot } = parseCheckArguments(args);
+    const { path, boot, help } = parseCheckArguments(args);
+    if (help) {
+      io.stdout(HELP);
+      return EXIT.ok;
+    }
     const project = findKernelProject(io.cwd);
     const elf = kernelPath(path, project, io);
     const bytes = readKernel(elf, io);
