@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 /**
  * `baremetal-kernel check`: arguments, finding the project and the ELF, and images that are not
  * kernels at all; plus the robustness of the image checks against truncated and corrupted input.
@@ -82,6 +83,14 @@ describe('check arguments', () => {
     expect(check(['build'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: build is a directory, not a kernel ELF\n' });
   });
 
+  it('refuses what is not a regular file without reading it: /dev/zero, a FIFO', () => {
+    const cwd = temporaryDirectory();
+    // Both would hang or exhaust memory if read: the test itself would time out.
+    expect(check(['/dev/zero'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: /dev/zero is a character device, not a kernel ELF\n' });
+    execFileSync('mkfifo', [join(cwd, 'pipe')]);
+    expect(check(['pipe'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: pipe is a FIFO, not a kernel ELF\n' });
+  });
+
   it('needs a path outside a kernel project', () => {
     const cwd = temporaryDirectory();
     expect(check([], { cwd })).toMatchObject({
@@ -101,6 +110,24 @@ describe('check in a project', () => {
       `summary: target/x86_64-unknown-none/debug/my-os fails the limine checks (protocol from ${join(directory, 'Cargo.toml')}): 2 checks ok, 0 warnings, 4 errors`,
     );
     expect(run.status).toBe(1);
+  });
+
+  it('says the same in JSON with --json, and nothing else on stdout', () => {
+    const directory = project(MANIFEST, PLAIN_ELF);
+    const text = check([], { cwd: directory });
+    const run = check(['--json'], { cwd: directory });
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as { findings: { level: string; message: string }[] };
+    expect(report).toEqual({
+      path: 'target/x86_64-unknown-none/debug/my-os',
+      protocol: 'limine',
+      protocolSource: `from ${join(directory, 'Cargo.toml')}`,
+      passes: false,
+      counts: { ok: 2, warning: 0, error: 4 },
+      findings: expect.any(Array),
+    });
+    // The findings are the lines the text output prints, in order.
+    expect(report.findings.map((finding) => `${finding.level}: ${finding.message}`)).toEqual(text.lines.slice(0, -1));
   });
 
   it('lets --boot override the project', () => {

@@ -1,5 +1,5 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { BOOT_PROTOCOLS, didYouMean, type BootProtocolName } from '@baremetal-kernel/target';
 import { checkKernelImage, detectBootProtocol } from '../check/kernel-image.js';
@@ -23,6 +23,7 @@ const CHECK_OPTIONS = [
     choices: BOOT_PROTOCOLS.map(({ name, summary }) => ({ value: name, summary })),
     help: 'check against this boot protocol',
   },
+  { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print one JSON object: the verdict, the counts and every finding' },
   HELP_OPTION,
 ] as const satisfies readonly CreateOption[];
 
@@ -41,6 +42,7 @@ interface CheckArguments {
   readonly path: string | undefined;
   readonly boot: BootProtocolName | undefined;
   readonly help: boolean;
+  readonly json: boolean;
 }
 
 interface KernelProject {
@@ -67,7 +69,7 @@ function parseCheckArguments(args: readonly string[]): CheckArguments {
   }
   const boot = values.boot as string | undefined;
   if (boot !== undefined && !isBootProtocolName(boot)) throw new CliError('E_USAGE', `--boot: ${unknownProtocol(boot)}`, EXIT.usage);
-  return { path: positionals[0], boot, help: values.help === true };
+  return { path: positionals[0], boot, help: values.help === true, json: values.json === true };
 }
 
 /** The nearest Cargo.toml in `start` or a parent directory, read for the package name and boot protocol. */
@@ -107,9 +109,22 @@ function kernelPath(path: string | undefined, project: KernelProject | undefined
   return elf;
 }
 
+/** What a path that is not a regular file is, for the message that refuses it. */
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 function readKernel(path: string, io: Io): Uint8Array {
   try {
-    if (statSync(path).isDirectory()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is a directory, not a kernel ELF`);
+    // Only a regular file: /dev/zero would be read until memory runs out, a FIFO until a writer
+    // comes (statSync follows links, so a link to a kernel is fine).
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is ${fileKind(stats)}, not a kernel ELF`);
     return readFileSync(path);
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -154,10 +169,23 @@ function summary(findings: readonly Finding[], path: string, protocol: { name: s
   return `summary: ${path} ${verdict} ${what}: ${counts}`;
 }
 
+/** The result as data, for `check --json`: what `summary` says, and every finding. */
+function checkReport(findings: readonly Finding[], path: string, protocol: { name: string | undefined; source: string }) {
+  const counted = (level: Finding['level']) => findings.filter((finding) => finding.level === level).length;
+  return {
+    path,
+    protocol: protocol.name ?? null,
+    protocolSource: protocol.source,
+    passes: !hasErrors(findings),
+    counts: { ok: counted('ok'), warning: counted('warning'), error: counted('error') },
+    findings: findings.map(({ level, message }) => ({ level, message })),
+  };
+}
+
 /** `baremetal-kernel check`: prints one line per finding and a summary; exit 1 on any error. */
 export function runCheck(args: readonly string[], io: Io): number {
   try {
-    const { path, boot, help } = parseCheckArguments(args);
+    const { path, boot, help, json } = parseCheckArguments(args);
     if (help) {
       io.stdout(HELP);
       return EXIT.ok;
@@ -167,7 +195,11 @@ export function runCheck(args: readonly string[], io: Io): number {
     const bytes = readKernel(elf, io);
     const protocol = chooseProtocol(boot, project, bytes);
     const findings = checkKernelImage(bytes, protocol.name);
-    io.stdout(`${[...findings.map(formatFinding), summary(findings, displayPath(elf, io), protocol)].join('\n')}\n`);
+    if (json) {
+      io.stdout(`${JSON.stringify(checkReport(findings, displayPath(elf, io), protocol), null, 2)}\n`);
+    } else {
+      io.stdout(`${[...findings.map(formatFinding), summary(findings, displayPath(elf, io), protocol)].join('\n')}\n`);
+    }
     return hasErrors(findings) ? EXIT.failure : EXIT.ok;
   } catch (error) {
     if (error instanceof CliError) {
