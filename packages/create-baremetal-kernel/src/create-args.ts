@@ -22,7 +22,7 @@ export interface CreateArguments {
 export const COMMAND_OPTIONS = [
   { key: 'yes', flag: 'yes', short: 'y', type: 'boolean', default: false, help: 'use the defaults for everything not given; never prompt' },
   { key: 'dryRun', flag: 'dry-run', type: 'boolean', default: false, help: 'list the files that would be written; write nothing' },
-  { key: 'force', flag: 'force', type: 'boolean', default: false, help: 'write into a directory that is not empty' },
+  { key: 'force', flag: 'force', type: 'boolean', default: false, help: 'add the kernel to a directory that is not empty, replacing the files it names' },
   HELP_OPTION,
   { key: 'version', flag: 'version', short: 'v', type: 'boolean', default: false, help: 'show the version' },
 ] as const satisfies readonly CreateOption[];

@@ -232,8 +232,21 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     mkdirSync(join(cwd, 'os'));
     writeFileSync(join(cwd, 'os', 'keep.txt'), 'mine');
     const { stderr } = await rejected(['os', '--yes'], cwd);
-    expect(stderr).toBe('error: os is not empty (1 entry); use --force to write into it\n');
+    expect(stderr).toBe('error: os is not empty (1 entry); use --force to add the kernel to it (files of yours it would replace are listed first)\n');
     expect(readdirSync(join(cwd, 'os'))).toEqual(['keep.txt']);
+  });
+
+  it("names the user's files a kernel would replace, and with --force says it replaced them", async () => {
+    const cwd = temporaryDirectory();
+    mkdirSync(join(cwd, 'os'));
+    writeFileSync(join(cwd, 'os', 'README.md'), 'my notes');
+    writeFileSync(join(cwd, 'os', 'tests'), 'a file where the kernel needs a directory');
+    const refused = await rejected(['os', '--yes'], cwd);
+    expect(refused.stderr).toBe('error: os is not empty (2 entries); --force adds the kernel to it, replacing README.md, tests\n');
+    expect(readFileSync(join(cwd, 'os', 'README.md'), 'utf8')).toBe('my notes');
+    const forced = await create(['os', '--yes', '--force'], { cwd });
+    expect(forced.status).toBe(0);
+    expect(forced.stdout).toMatch(/^Wrote a multiboot2 kernel .* to os \(--force: replaced README\.md, tests, which were there\):\n/);
   });
 
   it('writes into a non-empty directory with --force', async () => {

@@ -161,8 +161,9 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   // Messages and the `cd` step name the directory as it was typed.
   const shown = args.directory ?? location.name;
   const destination = { force: args.force, label: shown };
-  // Fail on the destination before asking anything else.
-  checkDestination(location.directory, destination);
+  // A person hears of an unusable destination before any question; without one, the check
+  // after planning says it too, naming the files that would be replaced.
+  if (interactive) checkDestination(location.directory, destination);
 
   const report = await detection;
   const templates = deps.templates();
@@ -181,17 +182,18 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     return EXIT.usage;
   }
   const { config } = validation;
-  const { plan } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+  const { plan, replaced } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+  const replacedNote = replaced.length > 0 ? ` (--force: replacing ${replaced.join(', ')}, which were there)` : '';
   const what = `a ${config.boot.name} kernel (preset ${config.preset.name}, toolchain ${config.toolchain.name})`;
 
   if (args.dryRun) {
-    io.stdout(`Would write ${what} to ${shown}:\n`);
+    io.stdout(`Would write ${what} to ${shown}${replacedNote}:\n`);
     for (const file of plan.files) io.stdout(`  ${file.path}\n`);
     io.stdout('Nothing was written (--dry-run).\n');
     return EXIT.ok;
   }
 
-  io.stdout(`Wrote ${what} to ${shown}:\n`);
+  io.stdout(`Wrote ${what} to ${shown}${replacedNote.replace('replacing', 'replaced')}:\n`);
   for (const file of plan.files) io.stdout(`  ${file.path}\n`);
   io.stdout('\nNext:\n\n');
   for (const step of nextSteps(config, report, shown)) io.stdout(`  ${step}\n`);
