@@ -8,11 +8,13 @@ export interface Choice {
 export interface Prompter {
   input(options: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
   select(options: { message: string; choices: readonly Choice[]; default?: string }): Promise<string>;
+  /** Any number of the choices (none is an answer too). */
+  checkbox(options: { message: string; choices: readonly Choice[] }): Promise<string[]>;
 }
 
 /** @inquirer/prompts, imported only when a person is actually asked something. */
 export async function inquirerPrompter(): Promise<Prompter> {
-  const { input, select } = await import('@inquirer/prompts');
+  const { checkbox, input, select } = await import('@inquirer/prompts');
   return {
     input: ({ message, default: initial, validate }) =>
       input({ message, ...(initial === undefined ? {} : { default: initial }), ...(validate ? { validate } : {}) }),
@@ -22,5 +24,7 @@ export async function inquirerPrompter(): Promise<Prompter> {
         ...(initial === undefined ? {} : { default: initial }),
         choices: choices.map((choice) => ({ name: choice.value, value: choice.value, description: choice.description })),
       }),
+    checkbox: ({ message, choices }) =>
+      checkbox({ message, choices: choices.map((choice) => ({ name: choice.value, value: choice.value, description: choice.description })) }),
   };
 }

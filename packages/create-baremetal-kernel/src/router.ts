@@ -11,14 +11,16 @@ Commands:
   list [--json]        boot protocols, CPU feature presets, modules and toolchain profiles
   doctor [--json]      check this machine for what building and booting kernels needs
   check [elf]          verify a built kernel against its boot protocol
-  add <module>         add a module to a kernel (arrives with the first modules)
 
 Options:
   -h, --help           show this help
   -v, --version        show the version
+
+\`baremetal-kernel <command> --help\` says more about each command.
 `;
 
-const COMMANDS = ['create', 'list', 'doctor', 'check', 'add'];
+/** The commands the help lists (and suggestions come from); `add` is reserved until modules exist. */
+const COMMANDS = ['create', 'list', 'doctor', 'check'];
 
 /** Runs one command; command modules load only when chosen, to keep start-up fast. */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 /**
  * `baremetal-kernel check`: arguments, finding the project and the ELF, and images that are not
  * kernels at all; plus the robustness of the image checks against truncated and corrupted input.
@@ -10,7 +11,7 @@ import { checkKernelImage } from '../src/check/kernel-image.js';
 import { kernelElfPath, parseKernelManifest } from '../src/check/project.js';
 import { buildElf, check, concat, PF_R, PF_W, PF_X, temporaryDirectory, wordBytes, writeTemporary } from './check-support.js';
 
-const USAGE = 'usage: baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]';
+const HINT = 'see baremetal-kernel check --help';
 
 /** A kernel project directory with the given Cargo.toml and, optionally, a built ELF in target/. */
 function project(manifest: string, elf?: Uint8Array): string {
@@ -45,12 +46,21 @@ const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, 
 describe('check arguments', () => {
   it('rejects an unknown option with exit 2', () => {
     const run = check(['--frobnicate']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: unknown option '--frobnicate' (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: unknown option '--frobnicate' (${HINT})\n` });
+  });
+
+  it('prints its help on --help and -h (status 0)', () => {
+    for (const flag of ['--help', '-h']) {
+      const run = check([flag]);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: baremetal-kernel check \[path-to-elf\] \[options\]\n/);
+      expect(run.stdout).toMatch(/\n {2}--boot <protocol> +check against this boot protocol: multiboot2, limine \(default: the project's, else what the image says\)\n/);
+    }
   });
 
   it('rejects --boot without a value', () => {
     const run = check(['--boot']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: option '--boot' needs a value (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: --boot needs a value: --boot <protocol> (${HINT})\n` });
   });
 
   it('rejects an unknown boot protocol, suggesting the closest', () => {
@@ -63,7 +73,7 @@ describe('check arguments', () => {
 
   it('rejects two paths', () => {
     const run = check(['a.elf', 'b.elf']);
-    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: check takes one kernel path, got 2: a.elf b.elf (${USAGE})\n` });
+    expect(run).toMatchObject({ status: 2, stdout: '', stderr: `error: check takes one kernel path, got 2: a.elf b.elf (${HINT})\n` });
   });
 
   it('reports a path that does not exist, and a directory', () => {
@@ -71,6 +81,14 @@ describe('check arguments', () => {
     expect(check(['missing.elf'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: no such file: missing.elf\n' });
     mkdirSync(join(cwd, 'build'));
     expect(check(['build'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: build is a directory, not a kernel ELF\n' });
+  });
+
+  it('refuses what is not a regular file without reading it: /dev/zero, a FIFO', () => {
+    const cwd = temporaryDirectory();
+    // Both would hang or exhaust memory if read: the test itself would time out.
+    expect(check(['/dev/zero'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: /dev/zero is a character device, not a kernel ELF\n' });
+    execFileSync('mkfifo', [join(cwd, 'pipe')]);
+    expect(check(['pipe'], { cwd })).toMatchObject({ status: 1, stdout: '', stderr: 'error: pipe is a FIFO, not a kernel ELF\n' });
   });
 
   it('needs a path outside a kernel project', () => {
@@ -92,6 +110,24 @@ describe('check in a project', () => {
       `summary: target/x86_64-unknown-none/debug/my-os fails the limine checks (protocol from ${join(directory, 'Cargo.toml')}): 2 checks ok, 0 warnings, 4 errors`,
     );
     expect(run.status).toBe(1);
+  });
+
+  it('says the same in JSON with --json, and nothing else on stdout', () => {
+    const directory = project(MANIFEST, PLAIN_ELF);
+    const text = check([], { cwd: directory });
+    const run = check(['--json'], { cwd: directory });
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as { findings: { level: string; message: string }[] };
+    expect(report).toEqual({
+      path: 'target/x86_64-unknown-none/debug/my-os',
+      protocol: 'limine',
+      protocolSource: `from ${join(directory, 'Cargo.toml')}`,
+      passes: false,
+      counts: { ok: 2, warning: 0, error: 4 },
+      findings: expect.any(Array),
+    });
+    // The findings are the lines the text output prints, in order.
+    expect(report.findings.map((finding) => `${finding.level}: ${finding.message}`)).toEqual(text.lines.slice(0, -1));
   });
 
   it('lets --boot override the project', () => {

@@ -6,9 +6,12 @@ import { parseCreateArguments } from '../src/create-args.js';
 import { VERSION } from '../src/version.js';
 import { BARE_MACHINE, SYSTEM_MACHINE, fakeDependencies, memoryIo, scriptedPrompter, temporaryDirectory } from './support.js';
 
-async function create(argv: string[], options: { cwd?: string; interactive?: boolean; deps?: Parameters<typeof fakeDependencies>[0] } = {}) {
+async function create(
+  argv: string[],
+  options: { cwd?: string; interactive?: boolean; env?: NodeJS.ProcessEnv; deps?: Parameters<typeof fakeDependencies>[0] } = {},
+) {
   const cwd = options.cwd ?? temporaryDirectory();
-  const { io, stdout, stderr } = memoryIo(cwd, { interactive: options.interactive ?? false });
+  const { io, stdout, stderr } = memoryIo(cwd, { interactive: options.interactive ?? false, env: options.env ?? {} });
   const status = await runCreate(argv, io, fakeDependencies(options.deps));
   return { status, stdout: stdout(), stderr: stderr(), cwd };
 }
@@ -63,6 +66,10 @@ describe('create-baremetal-kernel', () => {
     expect(stdout).toMatch(/^Wrote a limine kernel \(preset baseline, toolchain system\) to os:/);
     expect(readFileSync(join(cwd, 'os', 'src', 'boot', 'limine.rs'), 'utf8')).toContain('BASE_REVISION');
     expect(existsSync(join(cwd, 'os', 'src', 'boot', 'entry32.rs'))).toBe(false);
+    // Its runner has no --direct (QEMU cannot boot a Limine kernel without Limine): the next steps
+    // are the Limine protocol's own.
+    expect(stdout).toContain('\n  cargo run    # boot it in QEMU through Limine (add -- --uefi for UEFI)\n');
+    expect(stdout).not.toContain('--direct');
   });
 
   it('records the preset and toolchain asked for', async () => {
@@ -121,7 +128,14 @@ describe('create-baremetal-kernel', () => {
   });
 
   it('prints help and the version', async () => {
-    expect((await create(['--help'])).stdout).toMatch(/^Usage: create-baremetal-kernel \[dir\] \[options\]/);
+    const help = (await create(['--help'])).stdout;
+    // npm create keeps options before `--` for itself: the usage shows that form first.
+    expect(help).toMatch(/^Usage: npm create baremetal-kernel \[dir\] -- \[options\]\n {7}create-baremetal-kernel \[dir\] \[options\]\n/);
+    // Every choice of the model, with its default, from the one description of the options.
+    expect(help).toMatch(/\n {2}--boot <protocol> +boot protocol: multiboot2 \(default\), limine\n/);
+    expect(help).toMatch(/\n {2}--preset <name> +CPU feature preset: baseline \(default\), x86-64-v2, x86-64-v3\n/);
+    expect(help).toMatch(/\n {2}--toolchain <profile> +Rust toolchain profile: auto \(default: what this machine has\), rustup-stable, rustup-nightly, system\n/);
+    expect(help).toMatch(/\n {2}-y, --yes +use the defaults/);
     expect((await create(['-v'])).stdout).toBe(`${VERSION}\n`);
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(VERSION).toBe(manifest.version);
@@ -153,17 +167,54 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     return result;
   }
 
+  const viaName = '; pass a valid name with --name (the directory may keep its name)';
   it.each([
-    ['1os', "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter\n"],
-    ['my os', "error: invalid project name: 'my os' contains a space; use only letters, digits, '-' and '_'\n"],
-    ['core', "error: invalid project name: 'core' is the name of a built-in crate\n"],
-    ['std', "error: invalid project name: 'std' is the name of a built-in crate\n"],
-    ['alloc', "error: invalid project name: 'alloc' is the name of a built-in crate\n"],
-    ['test', "error: invalid project name: 'test' is the name of a built-in crate\n"],
-  ])('rejects the name %j', async (name, message) => {
-    const { stderr, cwd } = await rejected([name]);
+    ['1os', "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter" + viaName + '\n'],
+    ['my os', "error: invalid project name: 'my os' contains a space; use only lowercase ASCII letters, digits, '-' and '_': use 'my-os'" + viaName + '\n'],
+    ['core', "error: invalid project name: 'core' is the name of a built-in crate" + viaName + '\n'],
+    ['std', "error: invalid project name: 'std' is the name of a built-in crate" + viaName + '\n'],
+    ['alloc', "error: invalid project name: 'alloc' is the name of a built-in crate" + viaName + '\n'],
+    ['test', "error: invalid project name: 'test' is the name of a built-in crate" + viaName + '\n'],
+    // rustc warns about a crate name that is not snake case; the generated CI's clippy denies warnings.
+    ['My_OS2', "error: invalid project name: 'My_OS2' has uppercase letters, which Rust warns about in a crate name: use 'my_os2'" + viaName + '\n'],
+    ['ösi', "error: invalid project name: 'ösi' contains 'ö'; use only lowercase ASCII letters, digits, '-' and '_': use 'osi'" + viaName + '\n'],
+  ])('rejects the name %j with exit 2, before anything is written', async (name, message) => {
+    const { stderr, cwd, status } = await rejected([name]);
     expect(stderr).toBe(message);
+    expect(status).toBe(2);
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('rejects an invalid --name without suggesting --name', async () => {
+    const { stderr, status } = await rejected(['os', '--name', 'My_OS']);
+    expect(stderr).toBe("error: invalid project name: 'My_OS' has uppercase letters, which Rust warns about in a crate name: use 'my_os'\n");
+    expect(status).toBe(2);
+  });
+
+  it('refuses a bad --name on a terminal before asking anything', async () => {
+    const { status, stderr, cwd } = await create(['os', '--name', 'Os'], { interactive: true });
+    expect(status).toBe(2);
+    expect(stderr).toBe("error: invalid project name: 'Os' has uppercase letters, which Rust warns about in a crate name: use 'os'\n");
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('asks a person for a valid name at once when the directory cannot be one, and keeps the directory', async () => {
+    const asked: string[] = [];
+    const { status, cwd } = await create(['My_OS2'], {
+      interactive: true,
+      deps: { prompter: scriptedPrompter(['Bad Name', '', '', '', ''], asked) },
+    });
+    expect(asked).toEqual([
+      "Project name ('My_OS2' cannot be one: 'My_OS2' has uppercase letters, which Rust warns about in a crate name: use 'my_os2')",
+      "refused: 'Bad Name' contains a space; use only lowercase ASCII letters, digits, '-' and '_': use 'bad-name'",
+      "Project name ('My_OS2' cannot be one: 'My_OS2' has uppercase letters, which Rust warns about in a crate name: use 'my_os2')",
+      'Boot protocol',
+      'CPU feature preset',
+      'Rust toolchain',
+    ]);
+    expect(status).toBe(0);
+    // The suggested name (the prompt's default, taken by the empty answer), in the directory as typed.
+    expect(readFileSync(join(cwd, 'My_OS2', 'Cargo.toml'), 'utf8')).toContain('name = "my_os2"');
   });
 
   it('rejects an empty name', async () => {
@@ -181,8 +232,21 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     mkdirSync(join(cwd, 'os'));
     writeFileSync(join(cwd, 'os', 'keep.txt'), 'mine');
     const { stderr } = await rejected(['os', '--yes'], cwd);
-    expect(stderr).toBe('error: os is not empty (1 entry); use --force to write into it\n');
+    expect(stderr).toBe('error: os is not empty (1 entry); use --force to add the kernel to it (files of yours it would replace are listed first)\n');
     expect(readdirSync(join(cwd, 'os'))).toEqual(['keep.txt']);
+  });
+
+  it("names the user's files a kernel would replace, and with --force says it replaced them", async () => {
+    const cwd = temporaryDirectory();
+    mkdirSync(join(cwd, 'os'));
+    writeFileSync(join(cwd, 'os', 'README.md'), 'my notes');
+    writeFileSync(join(cwd, 'os', 'tests'), 'a file where the kernel needs a directory');
+    const refused = await rejected(['os', '--yes'], cwd);
+    expect(refused.stderr).toBe('error: os is not empty (2 entries); --force adds the kernel to it, replacing README.md, tests\n');
+    expect(readFileSync(join(cwd, 'os', 'README.md'), 'utf8')).toBe('my notes');
+    const forced = await create(['os', '--yes', '--force'], { cwd });
+    expect(forced.status).toBe(0);
+    expect(forced.stdout).toMatch(/^Wrote a multiboot2 kernel .* to os \(--force: replaced README\.md, tests, which were there\):\n/);
   });
 
   it('writes into a non-empty directory with --force', async () => {
@@ -222,11 +286,13 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
 
   it.each([
     [['--boot', 'multiboot'], "error: unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?\n"],
-    [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3); did you mean 'x86-64-v2'?\n"],
+    [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3)\n"],
     [['--toolchain', 'nightly'], "error: unknown toolchain 'nightly' (known: auto, rustup-stable, rustup-nightly, system)\n"],
     [['--modules', 'gdt'], "error: unknown module 'gdt' (no modules are available yet)\n"],
-  ])('rejects %j with the known choices', async (flags, message) => {
-    expect((await rejected(['os', ...flags])).stderr).toBe(message);
+  ])('rejects %j with the known choices, exit 2', async (flags, message) => {
+    const result = await rejected(['os', ...flags]);
+    expect(result.stderr).toBe(message);
+    expect(result.status).toBe(2);
   });
 
   it('reports every problem at once', async () => {
@@ -244,11 +310,32 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
   });
 
   it.each([
-    [['--bot', 'x'], /^error: Unknown option '--bot'\. .*\(see --help\)\n$/],
-    [['a', 'b'], /^error: one directory only, got 2: a b\n$/],
+    [['--bot', 'x'], /^error: unknown option '--bot'; did you mean '--boot'\? \(see --help\)\n$/],
+    [['--frobnicate'], /^error: unknown option '--frobnicate' \(see --help\)\n$/],
+    [['a', 'b'], /^error: one directory only, got 2: a b \(see --help\)\n$/],
+    [['--name', '-rf'], /^error: --name needs a value, and '-rf' looks like an option \(write --name=-rf if it is the value\) \(see --help\)\n$/],
+    [['os', '--boot'], /^error: --boot needs a value: --boot <protocol> \(see --help\)\n$/],
+    [['--yes=no'], /^error: --yes takes no value \(see --help\)\n$/],
+    [[''], /^error: the directory argument is empty: name a directory, e\.g\. 'my-os' \(see --help\)\n$/],
   ])('rejects bad usage %j with exit 2', async (argv, message) => {
     const result = await rejected(argv);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
+    expect(readdirSync(result.cwd)).toEqual([]);
+  });
+
+  it("says what happened when npm kept the kernel's options for itself (npm create without --)", async () => {
+    // `npm create baremetal-kernel os --boot limine --preset x86-64-v2` runs us like this (npm 11):
+    // the options become npm config (an unknown one as `true`) and their values positionals.
+    const env = { npm_command: 'exec', npm_config_boot: 'true', npm_config_preset: 'true', npm_config_yes: 'true' };
+    const result = await create(['os', 'limine', 'x86-64-v2'], { env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "error: npm kept --boot, --preset for itself: put the kernel's options after --, as in: npm create baremetal-kernel my-os -- --boot ...\n",
+    );
+    expect(readdirSync(result.cwd)).toEqual([]);
+    // The same options after `--` reach us, and npm's own config (yes) is not mistaken for ours.
+    const passed = await create(['os', '--boot', 'limine', '--yes'], { env: { npm_command: 'exec', npm_config_yes: 'true' } });
+    expect(passed.status, passed.stderr).toBe(0);
   });
 });

@@ -38,6 +38,8 @@ ID=gentoo
 PRETTY_NAME="Gentoo Linux"
 `;
 
+const DEBIAN_CARGO_VERSION = 'cargo 1.96.0 (f2d3ce0bd 2026-03-21) (built from a source tarball)';
+const RUSTUP_CARGO_VERSION = 'cargo 1.95.0 (f2d3ce0bd 2026-02-21)';
 const QEMU_VERSION = 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)';
 /** What grub-mkrescue --help says about its directory, as GRUB 2.06 prints it. */
 const grubHelp = (directory: string) =>
@@ -118,6 +120,7 @@ class FakeMachine {
 function withDebianRust(machine: FakeMachine): FakeMachine {
   return machine
     .tool('rustc', '/usr/bin/rustc', { '-vV': rustcVerbose('1.96.0'), '--print sysroot': '/usr\n' })
+    .tool('cargo', '/usr/bin/cargo', { '--version': `${DEBIAN_CARGO_VERSION}\n` })
     .directory('/usr/lib/rustlib/src/rust/library/vendor')
     .tool('rust-lld', '/usr/bin/rust-lld');
 }
@@ -141,6 +144,7 @@ function withRustup(machine: FakeMachine, setup: RustupSetup): FakeMachine {
       '-vV': rustcVerbose('1.95.0'),
       '--print sysroot': `${HOME}/.rustup/toolchains/stable-x86_64-unknown-linux-gnu\n`,
     });
+    machine.tool('cargo', `${RUSTUP}/cargo`, { '--version': `${RUSTUP_CARGO_VERSION}\n` });
   }
   return machine;
 }
@@ -189,10 +193,11 @@ describe('doctor on Debian', () => {
     expect(result.lines).toEqual([
       'platform Debian GNU/Linux 12 (bookworm) (fixes use apt)',
       'ok       rustc 1.96.0 (/usr/bin/rustc)',
+      `ok       cargo ${DEBIAN_CARGO_VERSION} (/usr/bin/cargo)`,
       'ok       rustup-stable profile usable: stable toolchain with the x86_64-unknown-none target',
       'ok       rustup-nightly profile usable: nightly toolchain with rust-src',
-      // detectToolchains names the rustc first in PATH by its command, not its path.
-      'ok       system profile usable: rustc 1.96.0 at rustc with vendored rust-src',
+      // The rustc first in PATH, by where it lives (<sysroot>/bin/rustc).
+      'ok       system profile usable: rustc 1.96.0 at /usr/bin/rustc with vendored rust-src',
       'ok       rust-lld /usr/bin/rust-lld (links kernels with the system profile)',
       `ok       qemu-system-x86_64 ${QEMU_VERSION} (/usr/bin/qemu-system-x86_64)`,
       'ok       grub-mkrescue /usr/bin/grub-mkrescue',
@@ -253,15 +258,16 @@ describe('doctor on Debian', () => {
 
   it('reports no Rust at all with the rustup install command and each profile fix', () => {
     const result = doctor(withDebianBootTools(new FakeMachine('linux', DEBIAN_12)));
-    expect(result.lines.slice(1, 5)).toEqual([
+    expect(result.lines.slice(1, 6)).toEqual([
       `missing  rustc not found: ${RUSTUP_INSTALL}`,
+      `missing  cargo not found: ${RUSTUP_INSTALL}`,
       `missing  rustup-stable profile unusable: rustup is not installed: ${RUSTUP_INSTALL} && rustup target add x86_64-unknown-none`,
       `missing  rustup-nightly profile unusable: rustup is not installed: ${RUSTUP_INSTALL} && rustup toolchain install nightly --profile minimal --component rust-src,rustfmt,clippy`,
       `missing  system profile unusable: no system rustc found: ${DEBIAN_SYSTEM_RUST_INSTALL} && export PATH=/usr/bin:$PATH`,
     ]);
-    expect(result.lines[5]).toBe(`ok       qemu-system-x86_64 ${QEMU_VERSION} (/usr/bin/qemu-system-x86_64)`);
+    expect(result.lines[6]).toBe(`ok       qemu-system-x86_64 ${QEMU_VERSION} (/usr/bin/qemu-system-x86_64)`);
     expect(result.lines.at(-1)).toBe(
-      'not ready: 4 needed items missing (rustc; rustup-stable profile; rustup-nightly profile; system profile)',
+      'not ready: 5 needed items missing (rustc; cargo; rustup-stable profile; rustup-nightly profile; system profile)',
     );
     expect(result.status).toBe(1);
   });
@@ -273,8 +279,9 @@ describe('doctor on Debian', () => {
       firstInPath: true,
     });
     const result = doctor(machine);
-    expect(result.lines.slice(1, 6)).toEqual([
+    expect(result.lines.slice(1, 7)).toEqual([
       `ok       rustc 1.95.0 (${RUSTUP}/rustc, rustup)`,
+      `ok       cargo ${RUSTUP_CARGO_VERSION} (${RUSTUP}/cargo)`,
       'warning  rustup-stable profile unusable: the stable toolchain lacks the x86_64-unknown-none target: rustup target add x86_64-unknown-none',
       'warning  rustup-nightly profile unusable: rustup has no nightly toolchain: rustup toolchain install nightly --profile minimal --component rust-src,rustfmt,clippy',
       'warning  system profile usable: rustc 1.96.0 at /usr/bin/rustc with vendored rust-src; rustup comes first in PATH: put /usr/bin first: export PATH=/usr/bin:$PATH',
@@ -282,6 +289,26 @@ describe('doctor on Debian', () => {
     ]);
     expect(result.lines.at(-1)).toBe('ready: nothing needed is missing, 3 warnings; --toolchain auto picks system');
     expect(result.status).toBe(0);
+  });
+
+  it("with /usr/bin off PATH, says where Debian's rustc is and that PATH is the fix, not that it is usable", () => {
+    const machine = withDebianBootTools(withDebianRust(new FakeMachine('linux', DEBIAN_12))).remove('rustc', 'cargo', 'rust-lld');
+    const result = doctor(machine);
+    expect(result.lines.slice(1, 6)).toEqual([
+      'missing  rustc not found in PATH (there is one at /usr/bin/rustc): export PATH=/usr/bin:$PATH',
+      'missing  cargo not found: export PATH=/usr/bin:$PATH',
+      `missing  rustup-stable profile unusable: rustup is not installed: ${RUSTUP_INSTALL} && rustup target add x86_64-unknown-none`,
+      `missing  rustup-nightly profile unusable: rustup is not installed: ${RUSTUP_INSTALL} && rustup toolchain install nightly --profile minimal --component rust-src,rustfmt,clippy`,
+      'missing  system profile unusable: rustc 1.96.0 at /usr/bin/rustc with vendored rust-src, but /usr/bin is not in PATH (cargo runs the rustc in PATH): export PATH=/usr/bin:$PATH',
+    ]);
+    expect(result.lines.join('\n')).not.toMatch(/system profile usable/);
+    expect(result.status).toBe(1);
+  });
+
+  it("needs cargo: Debian's rustc-web without cargo-web cannot build", () => {
+    const result = doctor(completeDebian().remove('cargo'));
+    expect(result.lines).toContain('missing  cargo not found: sudo apt-get install --no-install-recommends cargo-web');
+    expect(result.status).toBe(1);
   });
 
   it('needs rust-lld when the system profile is the only usable one', () => {
@@ -338,6 +365,7 @@ describe('doctor on other systems', () => {
     expect(result.lines).toEqual([
       'platform Fedora Linux 40 (Workstation Edition) (fixes use dnf)',
       `ok       rustc 1.95.0 (${RUSTUP}/rustc, rustup)`,
+      `ok       cargo ${RUSTUP_CARGO_VERSION} (${RUSTUP}/cargo)`,
       'ok       rustup-stable profile usable: stable toolchain with the x86_64-unknown-none target',
       'warning  rustup-nightly profile unusable: rustup has no nightly toolchain: rustup toolchain install nightly --profile minimal --component rust-src,rustfmt,clippy',
       `warning  system profile unusable: no system rustc found: no dnf package is known to ship a rustc with vendored std sources (Debian: ${DEBIAN_SYSTEM_RUST_INSTALL}); use a rustup profile`,
@@ -469,7 +497,7 @@ describe('doctor --json', () => {
     expect(report.ready).toBe(false);
     expect(report.platform).toEqual({ description: 'Debian GNU/Linux 12 (bookworm)', packageManager: 'apt' });
     expect(report.recommendedToolchain).toBe('rustup-stable');
-    expect(report.checks).toHaveLength(17);
+    expect(report.checks).toHaveLength(18);
     for (const check of report.checks) {
       expect(Object.keys(check).sort()).toEqual(['detail', 'fix', 'name', 'needed', 'status']);
       expect(['ok', 'missing', 'warning']).toContain(check.status);
@@ -505,9 +533,10 @@ describe('doctor usage', () => {
   } as unknown as FakeMachine;
 
   it.each([
-    [['--bogus'], "error: unknown option '--bogus' (usage: baremetal-kernel doctor [--json])\n"],
-    [['now'], "error: unexpected argument 'now' (usage: baremetal-kernel doctor [--json])\n"],
-    [['--json=yes'], "error: option '--json' takes no value (usage: baremetal-kernel doctor [--json])\n"],
+    [['--bogus'], "error: unknown option '--bogus' (see baremetal-kernel doctor --help)\n"],
+    [['--jsn'], "error: unknown option '--jsn'; did you mean '--json'? (see baremetal-kernel doctor --help)\n"],
+    [['now'], "error: unexpected argument 'now' (see baremetal-kernel doctor --help)\n"],
+    [['--json=yes'], "error: --json takes no value (see baremetal-kernel doctor --help)\n"],
   ])('rejects %j with one line on stderr and status 2', (args, message) => {
     const result = doctor(untouchable, args);
     expect(result.stderr).toBe(message);
@@ -518,7 +547,8 @@ describe('doctor usage', () => {
   it('prints help on --help and -h', () => {
     for (const flag of ['--help', '-h']) {
       const result = doctor(untouchable, [flag]);
-      expect(result.stdout.split('\n')[0]).toBe('usage: baremetal-kernel doctor [--json]');
+      expect(result.stdout.split('\n')[0]).toBe('Usage: baremetal-kernel doctor [options]');
+      expect(result.stdout).toMatch(/\n {2}--json +print one JSON object instead\n {2}-h, --help +show this help\n/);
       expect(result.status).toBe(0);
     }
   });

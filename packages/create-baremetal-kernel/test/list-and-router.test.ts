@@ -9,10 +9,22 @@ describe('baremetal-kernel list', () => {
     const { io, stdout } = memoryIo(temporaryDirectory());
     expect(runList([], io)).toBe(0);
     const text = stdout();
-    expect(text).toMatch(/^Boot protocols \(--boot\):\n {2}multiboot2 {2}GRUB 2 on BIOS and UEFI/);
-    for (const preset of PRESETS) expect(text).toContain(`  ${preset.name.padEnd(9)}  ${preset.summary}\n`);
+    expect(text).toMatch(/^Boot protocols \(--boot\):\n {2}multiboot2 {2}GRUB 2 on BIOS and UEFI[^\n]* \(default\)\n {2}limine {6}[^\n]*[^)]\n/);
+    for (const preset of PRESETS) {
+      const marker = preset.name === 'baseline' ? ' (default)' : '';
+      expect(text).toContain(`  ${preset.name.padEnd(9)}  ${preset.summary}${marker}\n`);
+    }
     expect(text).toContain('Modules (--modules):\n  none available yet\n');
-    expect(text).toContain('Toolchain profiles (--toolchain):\n  auto            whichever profile works on this machine\n  rustup-stable   ');
+    expect(text).toContain(
+      'Toolchain profiles (--toolchain):\n  auto            the first profile that works on this machine, else rustup-stable (its set-up is shown) (default)\n  rustup-stable   ',
+    );
+  });
+
+  it('prints its help on --help, and refuses arguments', () => {
+    const { io, stdout } = memoryIo(temporaryDirectory());
+    expect(runList(['--help'], io)).toBe(0);
+    expect(stdout()).toMatch(/^Usage: baremetal-kernel list \[options\]\n[^]*\n {2}--json +print the catalogue as one JSON object\n/);
+    expect(() => runList(['presets'], io)).toThrow("unexpected argument 'presets' (see baremetal-kernel list --help)");
   });
 
   it('prints JSON for machines', () => {
@@ -23,8 +35,13 @@ describe('baremetal-kernel list', () => {
     expect(list.bootProtocols!.map((protocol) => protocol.name)).toEqual(['multiboot2', 'limine']);
     expect(list.presets!.map((preset) => preset.name)).toEqual(['baseline', 'x86-64-v2', 'x86-64-v3']);
     expect(list.modules).toEqual([]);
-    expect(list.toolchains!.map((toolchain) => toolchain.name)).toEqual(['rustup-stable', 'rustup-nightly', 'system']);
-    expect(list.bootProtocols![0]).toEqual({ name: 'multiboot2', summary: expect.any(String), firmware: ['bios', 'uefi'], linkAddress: '0x100000' });
+    // `auto` is a choice too, and the defaults are marked: what `create --yes` picks, said once.
+    expect(list.toolchains!.map((toolchain) => toolchain.name)).toEqual(['auto', 'rustup-stable', 'rustup-nightly', 'system']);
+    const defaults = (rows: Array<{ name: string; default?: boolean }>) => rows.filter((row) => row.default).map((row) => row.name);
+    expect(defaults(list.bootProtocols!)).toEqual(['multiboot2']);
+    expect(defaults(list.presets!)).toEqual(['baseline']);
+    expect(defaults(list.toolchains!)).toEqual(['auto']);
+    expect(list.bootProtocols![0]).toEqual({ name: 'multiboot2', summary: expect.any(String), firmware: ['bios', 'uefi'], linkAddress: '0x100000', default: true });
   });
 });
 
@@ -35,12 +52,22 @@ describe('baremetal-kernel', () => {
   }
 
   it('prints its commands with --help, and exits 2 without a command', async () => {
-    expect((await run(['--help'])).stdout).toMatch(/^Usage: baremetal-kernel <command> \[options\]\n\nCommands:\n {2}create/);
+    const help = (await run(['--help'])).stdout;
+    expect(help).toMatch(/^Usage: baremetal-kernel <command> \[options\]\n\nCommands:\n {2}create/);
+    // Not advertised before it works.
+    expect(help).not.toMatch(/\badd\b/);
     expect((await run([])).status).toBe(2);
   });
 
   it('suggests the command meant', async () => {
     expect(await run(['lst'])).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'lst'; did you mean 'list'? (see --help)\n" });
+  });
+
+  it.each(['list', 'doctor', 'check', 'create'])('answers %s --help with its usage (status 0)', async (command) => {
+    const result = await run([command, '--help']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: /);
   });
 
   it('reserves add for the modules', async () => {
@@ -54,6 +81,6 @@ describe('baremetal-kernel', () => {
   it('rejects unknown options of list', async () => {
     const result = await run(['list', '--yaml']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^error: Unknown option '--yaml'.*\(usage: baremetal-kernel list \[--json\]\)\n$/);
+    expect(result.stderr).toBe("error: unknown option '--yaml' (see baremetal-kernel list --help)\n");
   });
 });

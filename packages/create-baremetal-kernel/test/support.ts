@@ -60,8 +60,18 @@ export function scriptedPrompter(answers: string[] | undefined, asked: string[] 
       return Promise.resolve(answer === '' ? (fallback ?? '') : answer);
     };
     return {
-      input: (options) => next(options.message, options.default),
+      // As a person at a prompt that validates: an answer it refuses is typed again (the refusal is
+      // recorded in `asked`).
+      input: async (options) => {
+        for (;;) {
+          const answer = await next(options.message, options.default);
+          const verdict = options.validate?.(answer) ?? true;
+          if (verdict === true) return answer;
+          asked.push(`refused: ${verdict}`);
+        }
+      },
       select: (options) => next(options.message, options.default ?? options.choices[0]?.value),
+      checkbox: async (options) => (await next(options.message, '')).split(',').filter((value) => value !== ''),
     };
   };
 }

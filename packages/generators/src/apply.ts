@@ -1,37 +1,87 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { GeneratorError } from './errors.js';
 import type { KernelPlan } from './plan.js';
 
 export interface ApplyOptions {
-  /** Write into a directory that already has files (generated files overwrite same-named ones). */
+  /** Write into a directory that already has files, replacing those the plan writes too. */
   readonly force?: boolean;
   /** How messages name the directory (as the user wrote it); by default, the path given. */
   readonly label?: string;
 }
 
-/** Checks that `directory` may receive a kernel, without writing anything. */
-export function checkDestination(directory: string, options: ApplyOptions = {}): void {
+/** What writing a plan did: the files written, and which of them replaced a file that was there. */
+export interface ApplyResult {
+  readonly written: readonly string[];
+  /** Paths (relative to the directory) of what was there before and is now the kernel's. */
+  readonly replaced: readonly string[];
+}
+
+/** Entries that do not make a directory non-empty: a fresh `git init` (as create-vite counts it). */
+const IGNORED_ENTRIES: ReadonlySet<string> = new Set(['.git']);
+
+/** Where the files are written before they are moved into place, inside the destination. */
+const STAGING_PREFIX = '.baremetal-kernel-staging-';
+
+function entriesOf(directory: string): string[] {
+  return readdirSync(directory).filter((name) => !IGNORED_ENTRIES.has(name));
+}
+
+/**
+ * Checks that `directory` may receive a kernel, without writing anything: it is a directory (or
+ * does not exist yet) and is empty, or `force` is given. With a plan, a refusal lists the files the
+ * kernel would replace.
+ */
+export function checkDestination(directory: string, options: ApplyOptions = {}, plan?: KernelPlan): void {
   const target = resolve(directory);
   const label = options.label ?? directory;
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) {
     throw new GeneratorError('E_NOT_A_DIRECTORY', `${label} exists and is not a directory`);
   }
-  const entries = readdirSync(target);
-  if (entries.length > 0 && !options.force) {
-    throw new GeneratorError(
-      'E_DIRECTORY_NOT_EMPTY',
-      `${label} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); use --force to write into it`,
-    );
-  }
+  const entries = entriesOf(target);
+  if (entries.length === 0 || options.force) return;
+  const replaced = plan ? replacedPaths(plan, target) : [];
+  const what = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`;
+  const consequence =
+    replaced.length > 0
+      ? `; --force adds the kernel to it, replacing ${replaced.join(', ')}`
+      : '; use --force to add the kernel to it (files of yours it would replace are listed first)';
+  throw new GeneratorError('E_DIRECTORY_NOT_EMPTY', `${label} is not empty (${what})${consequence}`);
 }
 
 /**
- * `mkdir -p`, one level at a time. Node's `mkdirSync(path, { recursive: true })` loops forever
- * when the kernel answers ENOENT for an existing parent (as /proc does), so it is not used.
+ * The paths in `target` that writing the plan would replace: a file at a planned file's path,
+ * and anything that is not a directory where a planned file needs one (a file named `tests`).
  */
-export function makeDirectories(path: string): void {
+export function replacedPaths(plan: KernelPlan, target: string): string[] {
+  const replaced = new Set<string>();
+  for (const file of plan.files) {
+    const parts = file.path.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const path = parts.slice(0, depth).join('/');
+      let stats;
+      try {
+        stats = lstatSync(join(target, path));
+      } catch {
+        break; // nothing there: nothing below it either
+      }
+      const isLast = depth === parts.length;
+      if (isLast || !stats.isDirectory()) {
+        replaced.add(path);
+        break;
+      }
+    }
+  }
+  return [...replaced].sort();
+}
+
+/**
+ * `mkdir -p`, one level at a time; returns the directories it made, outermost first. Node's
+ * `mkdirSync(path, { recursive: true })` loops forever when the kernel answers ENOENT for an
+ * existing parent (as /proc does), so it is not used.
+ */
+export function makeDirectories(path: string): string[] {
   const missing: string[] = [];
   let current = resolve(path);
   while (!existsSync(current)) {
@@ -40,7 +90,9 @@ export function makeDirectories(path: string): void {
     if (parent === current) break;
     current = parent;
   }
-  for (const directory of missing.reverse()) mkdirSync(directory);
+  missing.reverse();
+  for (const directory of missing) mkdirSync(directory);
+  return missing;
 }
 
 function describe(error: unknown): string {
@@ -48,49 +100,103 @@ function describe(error: unknown): string {
   return code ? `${code}: ${message.replace(/^[A-Z]+: /, '')}` : String(message);
 }
 
-/** Moves everything in `from` into `to`, replacing same-named files and merging directories. */
-function mergeInto(from: string, to: string): void {
-  for (const name of readdirSync(from)) {
-    const source = join(from, name);
-    const destination = join(to, name);
-    if (lstatSync(source).isDirectory() && existsSync(destination) && statSync(destination).isDirectory()) {
-      mergeInto(source, destination);
-    } else {
-      renameSync(source, destination);
-    }
-  }
-}
+/** One step of moving the staged files into place, as it must be undone. */
+type Move = { readonly kind: 'placed'; readonly path: string } | { readonly kind: 'set-aside'; readonly path: string; readonly backup: string };
 
 /**
- * Writes a plan so that nothing half-written remains: every file goes into a staging directory
- * beside the destination, which is renamed into place only once all of them are written.
+ * Writes a plan so that nothing half-written remains, and nothing of the user's is lost on a
+ * failure.
+ *
+ * Every file is first written into a staging directory inside the destination (so that moving it
+ * into place is a rename within one file system, whatever is mounted where, and needs no write
+ * permission outside the destination). Then the staged entries are renamed into place, each one
+ * it replaces set aside in the staging directory first. If anything fails, the moves are undone in
+ * reverse, and the directories this call made are removed: the destination is as it was.
  */
-export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOptions = {}): string[] {
-  checkDestination(directory, options);
+export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOptions = {}): readonly string[] {
+  return applyPlanReporting(plan, directory, options).written;
+}
+
+/** {@link applyPlan}, also saying which files of the user's were replaced (with `force`). */
+export function applyPlanReporting(plan: KernelPlan, directory: string, options: ApplyOptions = {}): ApplyResult {
+  checkDestination(directory, options, plan);
   const target = resolve(directory);
+  const replaced = existsSync(target) ? replacedPaths(plan, target) : [];
+  let created: string[] = [];
   let staging: string | undefined;
+  const moves: Move[] = [];
   try {
-    makeDirectories(dirname(target));
-    staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
+    // Made with mkdir (not mkdtemp, which makes 0700): the user's umask decides the mode.
+    created = makeDirectories(target);
+    staging = mkdtempSync(join(target, STAGING_PREFIX));
+    const files = join(staging, 'files');
+    const setAside = join(staging, 'replaced');
+    mkdirSync(files);
+    mkdirSync(setAside);
     for (const file of plan.files) {
-      const path = join(staging, file.path);
+      const path = join(files, file.path);
       makeDirectories(dirname(path));
       writeFileSync(path, file.contents);
       // The umask may have cleared bits that the plan asks for (the runner's execute bits).
       chmodSync(path, file.mode);
     }
-    if (!existsSync(target)) {
-      renameSync(staging, target);
-    } else {
-      mergeInto(staging, target);
-      rmSync(staging, { recursive: true, force: true });
-    }
+    moveInto(files, target, setAside, moves);
+    rmSync(staging, { recursive: true, force: true });
     staging = undefined;
   } catch (error) {
-    // Nothing in the try block throws a GeneratorError: checkDestination ran before it.
-    throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
-  } finally {
+    undo(moves);
     if (staging) rmSync(staging, { recursive: true, force: true });
+    for (const directory of created.reverse()) rmdirQuietly(directory);
+    throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
   }
-  return plan.files.map((file) => file.path);
+  return { written: plan.files.map((file) => file.path), replaced };
+}
+
+/** Moves the staged tree `from` into `to`: directories merge, anything else replaces (set aside first). */
+function moveInto(from: string, to: string, setAside: string, moves: Move[]): void {
+  for (const name of readdirSync(from)) {
+    const source = join(from, name);
+    const destination = join(to, name);
+    const existing = lstatOrUndefined(destination);
+    if (existing && lstatSync(source).isDirectory() && existing.isDirectory()) {
+      moveInto(source, destination, setAside, moves);
+      continue;
+    }
+    if (existing) {
+      const backup = mkdtempSync(join(setAside, 'entry-'));
+      renameSync(destination, join(backup, name));
+      moves.push({ kind: 'set-aside', path: destination, backup: join(backup, name) });
+    }
+    renameSync(source, destination);
+    moves.push({ kind: 'placed', path: destination });
+  }
+}
+
+/** Undoes `moves` in reverse: placed entries leave, set-aside ones come back. */
+function undo(moves: readonly Move[]): void {
+  for (const move of [...moves].reverse()) {
+    try {
+      if (move.kind === 'placed') rmSync(move.path, { recursive: true, force: true });
+      else renameSync(move.backup, move.path);
+    } catch {
+      // Keep undoing the rest: each step is independent of the others.
+    }
+  }
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a directory this call made, if it is empty again (it is, unless someone else wrote). */
+function rmdirQuietly(directory: string): void {
+  try {
+    rmdirSync(directory);
+  } catch {
+    // Not empty or gone: leave it.
+  }
 }

@@ -1,5 +1,7 @@
 import { validateKernelRequest, type KernelConfig, type KernelRequest, type ValidationContext } from '@baremetal-kernel/target';
-import { applyPlan, checkDestination, type ApplyOptions } from './apply.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { applyPlanReporting, checkDestination, replacedPaths, type ApplyOptions } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
 import { compileTemplates } from './compile.js';
@@ -18,6 +20,8 @@ export interface GenerateOptions extends ApplyOptions {
 export interface GenerateResult {
   /** The files written (or that would be, on a dry run), relative to the directory. */
   readonly files: readonly string[];
+  /** Files that were there and are (or, on a dry run, would be) replaced: only with `force`. */
+  readonly replaced: readonly string[];
   readonly plan: KernelPlan;
 }
 
@@ -28,10 +32,13 @@ export interface GenerateResult {
 export function generateKernel(config: KernelConfig, options: GenerateOptions): GenerateResult {
   const plan = planKernel(config, options.templates ?? compileTemplates(loadTemplates()));
   if (options.dryRun) {
-    checkDestination(options.directory, options);
-    return { files: plan.files.map((file) => file.path), plan };
+    checkDestination(options.directory, options, plan);
+    const target = resolve(options.directory);
+    const replaced = existsSync(target) ? replacedPaths(plan, target) : [];
+    return { files: plan.files.map((file) => file.path), replaced, plan };
   }
-  return { files: applyPlan(plan, options.directory, options), plan };
+  const { written, replaced } = applyPlanReporting(plan, options.directory, options);
+  return { files: written, replaced, plan };
 }
 
 /** Validates a request and turns its problems into one error (one line per problem). */

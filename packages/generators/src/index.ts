@@ -7,3 +7,4 @@ export * from './plan.js';
 export * from './render.js';
 export * from './templates.js';
 export * from './view.js';
+export * from './options.js';

@@ -2,10 +2,11 @@
  * The kernel generator as a plop generator, for `plop` users and anything that drives node-plop's
  * API. The work itself is `generateKernel`: plop only asks the questions and calls it.
  */
-import { BOOT_PROTOCOLS, PRESETS, TOOLCHAINS, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
+import { AUTO_TOOLCHAIN, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
 import { nodeProbe } from '@baremetal-kernel/target/node';
 import type { NodePlopAPI } from 'node-plop';
 import { generateKernel, resolveConfig } from './generate.js';
+import { KERNEL_OPTIONS, promptedOptions, type PromptedOption } from './options.js';
 
 export const WRITE_KERNEL_ACTION = 'baremetal-kernel:write-kernel';
 
@@ -16,10 +17,25 @@ interface KernelAnswers extends KernelRequest {
   readonly force?: boolean;
 }
 
+/** An Inquirer question (node-plop's prompt format) for one option row. */
+function plopPrompt(option: PromptedOption) {
+  const choices = option.choices?.map((choice) => ({ name: `${choice.value}: ${choice.summary}`, value: choice.value }));
+  if (option.type === 'list') return { type: 'checkbox', name: option.key, message: option.prompt, choices, default: option.default };
+  if (choices && choices.length > 0) return { type: 'list', name: option.key, message: option.prompt, choices, default: option.default };
+  const { validate } = option;
+  return {
+    type: 'input',
+    name: option.key,
+    message: option.prompt,
+    default: option.default,
+    ...(validate ? { validate: (value: string) => validate(value) ?? true } : {}),
+  };
+}
+
 export default function baremetalKernelPlopfile(plop: NodePlopAPI): void {
   plop.setActionType(WRITE_KERNEL_ACTION, (answers) => {
     const request = answers as KernelAnswers;
-    const needsDetection = (request.toolchain ?? 'auto') === 'auto' || request.toolchain === 'system';
+    const needsDetection = (request.toolchain ?? AUTO_TOOLCHAIN) === AUTO_TOOLCHAIN || request.toolchain === 'system';
     const config = resolveConfig(request, needsDetection ? { detected: detectToolchains(nodeProbe()) } : {});
     const directory = request.directory ?? config.name;
     const result = generateKernel(config, { directory, dryRun: request.dryRun ?? false, force: request.force ?? false });
@@ -28,30 +44,7 @@ export default function baremetalKernelPlopfile(plop: NodePlopAPI): void {
 
   plop.setGenerator('kernel', {
     description: 'a bootable no_std Rust kernel for x86_64-unknown-none',
-    prompts: [
-      { type: 'input', name: 'name', message: 'Project name', default: 'my-kernel' },
-      {
-        type: 'list',
-        name: 'boot',
-        message: 'Boot protocol',
-        choices: BOOT_PROTOCOLS.map((protocol) => ({ name: `${protocol.name}: ${protocol.summary}`, value: protocol.name })),
-      },
-      {
-        type: 'list',
-        name: 'preset',
-        message: 'CPU feature preset',
-        choices: PRESETS.map((preset) => ({ name: `${preset.name}: ${preset.summary}`, value: preset.name })),
-      },
-      {
-        type: 'list',
-        name: 'toolchain',
-        message: 'Rust toolchain',
-        choices: [
-          { name: 'auto: whatever works on this machine', value: 'auto' },
-          ...TOOLCHAINS.map((toolchain) => ({ name: `${toolchain.name}: ${toolchain.summary}`, value: toolchain.name })),
-        ],
-      },
-    ],
+    prompts: promptedOptions(KERNEL_OPTIONS).map(plopPrompt),
     actions: [{ type: WRITE_KERNEL_ACTION }],
   });
 }

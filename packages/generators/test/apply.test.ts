@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, checkDestination, type KernelPlan } from '../src/index.js';
+import { applyPlan, applyPlanReporting, checkDestination, type KernelPlan } from '../src/index.js';
 
 const plan: KernelPlan = {
   files: [
@@ -15,6 +15,66 @@ const plan: KernelPlan = {
 let parent: string;
 beforeEach(() => {
   parent = mkdtempSync(join(tmpdir(), 'apply-'));
+});
+
+describe('applyPlan: a user\'s directory and files', () => {
+  it('counts a directory holding only .git as empty (a fresh git init)', () => {
+    mkdirSync(join(parent, 'os', '.git'), { recursive: true });
+    writeFileSync(join(parent, 'os', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    applyPlan(plan, join(parent, 'os'));
+    expect(readdirSync(join(parent, 'os')).sort()).toEqual(['.git', 'Cargo.toml', 'runner', 'src']);
+    expect(readFileSync(join(parent, 'os', '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+  });
+
+  it('without force, names the files of the user it would replace, and writes nothing', () => {
+    mkdirSync(join(parent, 'os'));
+    writeFileSync(join(parent, 'os', 'Cargo.toml'), 'mine');
+    writeFileSync(join(parent, 'os', 'src'), 'a file where the kernel needs a directory');
+    writeFileSync(join(parent, 'os', 'notes.txt'), 'mine too');
+    expect(() => applyPlan(plan, join(parent, 'os'), { label: 'os' })).toThrowError(
+      'os is not empty (3 entries); --force adds the kernel to it, replacing Cargo.toml, src',
+    );
+    expect(readdirSync(join(parent, 'os')).sort()).toEqual(['Cargo.toml', 'notes.txt', 'src']);
+    expect(readFileSync(join(parent, 'os', 'Cargo.toml'), 'utf8')).toBe('mine');
+  });
+
+  it('with force, reports what it replaced, a file blocking a directory included, and keeps the rest', () => {
+    mkdirSync(join(parent, 'os'));
+    writeFileSync(join(parent, 'os', 'Cargo.toml'), 'mine');
+    writeFileSync(join(parent, 'os', 'src'), 'a file where the kernel needs a directory');
+    writeFileSync(join(parent, 'os', 'notes.txt'), 'mine too');
+    expect(applyPlanReporting(plan, join(parent, 'os'), { force: true }).replaced).toEqual(['Cargo.toml', 'src']);
+    expect(readFileSync(join(parent, 'os', 'src', 'main.rs'), 'utf8')).toBe('fn main() {}\n');
+    expect(readFileSync(join(parent, 'os', 'notes.txt'), 'utf8')).toBe('mine too');
+    // Staging happened inside the directory and is gone.
+    expect(readdirSync(join(parent, 'os')).sort()).toEqual(['Cargo.toml', 'notes.txt', 'runner', 'src']);
+  });
+
+  it("makes the new directory with the user's umask, not mkdtemp's 0700", () => {
+    const previous = process.umask(0o022);
+    try {
+      applyPlan(plan, join(parent, 'os'));
+      expect(statSync(join(parent, 'os')).mode & 0o777).toBe(0o755);
+      expect(statSync(join(parent, 'os', 'src')).mode & 0o777).toBe(0o755);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('stages inside the destination, so the parent directory never sees a staging directory', async () => {
+    mkdirSync(join(parent, 'os'));
+    const seen: string[] = [];
+    const watcher = watch(parent, (_event, name) => name && seen.push(name));
+    try {
+      applyPlan(plan, join(parent, 'os'));
+      // inotify's events arrive through the event loop: let them in before looking.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(seen.filter((name) => name !== 'os')).toEqual([]);
+    expect(readdirSync(parent)).toEqual(['os']);
+  });
 });
 
 describe('applyPlan', () => {
@@ -106,7 +166,9 @@ describe('applyPlan and checkDestination: what their errors say', () => {
     mkdirSync(join(parent, 'os'));
     writeFileSync(join(parent, 'os', 'a'), '');
     writeFileSync(join(parent, 'os', 'b'), '');
-    expect(() => checkDestination(join(parent, 'os'), { label: 'os' })).toThrowError('os is not empty (2 entries); use --force to write into it');
+    expect(() => checkDestination(join(parent, 'os'), { label: 'os' })).toThrowError(
+      'os is not empty (2 entries); use --force to add the kernel to it (files of yours it would replace are listed first)',
+    );
   });
 
   it("give a failed write's system error code once, and keep the error as the cause", () => {

@@ -58,7 +58,20 @@ export interface BootProtocol {
   readonly modelConstraints: string;
   readonly bootInformation: BootInformation;
   readonly pvh: PvhEntry | undefined;
+  /** The programs the protocol's runner calls, each with the alternatives that will do. */
+  readonly hostTools: readonly HostTool[];
+  /** The next step that boots a new kernel, as `create` prints it: the command, then why. */
+  readonly runStep: readonly [command: string, comment: string];
 }
+
+/** A program the runner needs, by the names it may have on a machine. */
+export interface HostTool {
+  readonly name: string;
+  readonly programs: readonly string[];
+}
+
+const QEMU_TOOL: HostTool = { name: 'QEMU', programs: ['qemu-system-x86_64'] };
+const XORRISO_TOOL: HostTool = { name: 'xorriso', programs: ['xorriso'] };
 
 /** Multiboot2 specification 2.0, §3.1 (header) and §3.3 (I386 machine state). */
 export const MULTIBOOT2 = {
@@ -260,6 +273,13 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       },
     },
     pvh: PVH,
+    hostTools: [
+      QEMU_TOOL,
+      { name: 'GRUB', programs: ['grub-mkrescue', 'grub2-mkrescue'] },
+      XORRISO_TOOL,
+      { name: 'mtools', programs: ['mformat'] },
+    ],
+    runStep: ['cargo run', 'boot it in QEMU through GRUB (add -- --direct for the fast path)'],
   },
   {
     name: 'limine',
@@ -303,6 +323,15 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       firmware: { provided: true, source: 'firmware type request (§Firmware Type Feature)' },
     },
     pvh: undefined,
+    // The runner also fetches the Limine release and builds its host tool.
+    hostTools: [
+      QEMU_TOOL,
+      XORRISO_TOOL,
+      { name: 'curl', programs: ['curl'] },
+      { name: 'make', programs: ['make'] },
+      { name: 'a C compiler', programs: ['cc', 'gcc', 'clang'] },
+    ],
+    runStep: ['cargo run', 'boot it in QEMU through Limine (add -- --uefi for UEFI)'],
   },
 ];
 

@@ -5,9 +5,11 @@ import { MODULES, type ModuleRule } from './modules.js';
 import { DEFAULT_PRESET, PRESETS, findPreset, type FeaturePreset } from './presets.js';
 import { CODE_MODELS, RELOCATION_MODELS, type CodeModel, type RelocationModel } from './target.js';
 import {
+  AUTO_TOOLCHAIN,
   DEBIAN_VENDOR_DIRECTORY,
   TOOLCHAINS,
   findToolchain,
+  resolveAutoToolchain,
   type ToolchainProfile,
   type ToolchainReport,
 } from './toolchains.js';
@@ -72,7 +74,7 @@ export interface ValidationContext {
   readonly modules?: readonly ModuleRule[];
 }
 
-export const DEFAULT_TOOLCHAIN = 'auto';
+export const DEFAULT_TOOLCHAIN = AUTO_TOOLCHAIN;
 
 function unknownChoice(kind: string, value: string, known: readonly string[]): string {
   const suggestion = didYouMean(value, known);
@@ -161,21 +163,16 @@ function resolveToolchain(
   detected: ToolchainReport | undefined,
   report: Reporter,
 ): ToolchainProfile | undefined {
-  if (requested === 'auto') {
+  if (requested === AUTO_TOOLCHAIN) {
     if (!detected) {
       report('E_NO_TOOLCHAIN', 'toolchain', "toolchain 'auto' needs the machine's toolchains to be detected first");
       return undefined;
     }
-    if (!detected.recommended) {
-      const fixes = detected.statuses.map((status) => `${status.name}: ${status.fix.join(' && ')}`).join('; ');
-      report('E_NO_TOOLCHAIN', 'toolchain', `no usable Rust toolchain found; to set one up: ${fixes}`);
-      return undefined;
-    }
-    return findToolchain(detected.recommended);
+    return findToolchain(resolveAutoToolchain(detected));
   }
   const toolchain = findToolchain(requested);
   if (!toolchain) {
-    report('E_UNKNOWN_TOOLCHAIN', 'toolchain', unknownChoice('toolchain', requested, ['auto', ...TOOLCHAINS.map((t) => t.name)]));
+    report('E_UNKNOWN_TOOLCHAIN', 'toolchain', unknownChoice('toolchain', requested, [AUTO_TOOLCHAIN, ...TOOLCHAINS.map((t) => t.name)]));
   }
   return toolchain;
 }

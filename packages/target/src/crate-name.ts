@@ -38,18 +38,45 @@ export function crateNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'the project name is empty';
   if (name.length > MAX_LENGTH) return `the project name is longer than ${MAX_LENGTH} characters`;
   if (/^[0-9]/.test(name)) return `'${name}' starts with a digit; a crate name must start with a letter`;
-  if (!/^[A-Za-z]/.test(name)) return `'${name}' must start with a letter`;
-  const invalid = /[^A-Za-z0-9_-]/.exec(name);
+  // An ASCII character that is not a letter first (`_os`, `../os`); a non-ASCII one (`ösi`) is
+  // reported below as what it is: a character a crate name cannot have at all.
+  if (/^[\x00-\x7F]/.test(name) && !/^[A-Za-z]/.test(name)) return `'${name}' must start with a letter${suggestionNote(name)}`;
+  const invalid = /[^A-Za-z0-9_-]/u.exec(name);
   if (invalid) {
     const shown = invalid[0] === ' ' ? 'a space' : `'${invalid[0]}'`;
-    return `'${name}' contains ${shown}; use only letters, digits, '-' and '_'`;
+    return `'${name}' contains ${shown}; use only lowercase ASCII letters, digits, '-' and '_'${suggestionNote(name)}`;
   }
   const crateName = toCrateName(name);
   if (SYSROOT_CRATES.has(crateName)) return `'${name}' is the name of a built-in crate`;
   if (RUST_KEYWORDS.has(name)) return `'${name}' is a Rust keyword`;
   if (CARGO_ARTIFACT_DIRECTORIES.has(name)) return `'${name}' is a directory name cargo uses in target/`;
   if (WINDOWS_RESERVED.test(name)) return `'${name}' is a reserved file name on Windows`;
+  if (/[A-Z]/.test(name)) {
+    // rustc's non_snake_case lint warns about the crate name, and the generated CI denies warnings.
+    return `'${name}' has uppercase letters, which Rust warns about in a crate name${suggestionNote(name)}`;
+  }
   return undefined;
+}
+
+/**
+ * A valid name close to `name`, to suggest in its place: lowercase ASCII, other characters turned
+ * into `-`, leading non-letters dropped. Undefined when nothing valid is left.
+ */
+export function suggestCrateName(name: string): string | undefined {
+  const suggestion = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, MAX_LENGTH);
+  return suggestion !== name && crateNameProblem(suggestion) === undefined ? suggestion : undefined;
+}
+
+function suggestionNote(name: string): string {
+  const suggestion = suggestCrateName(name);
+  return suggestion ? `: use '${suggestion}'` : '';
 }
 
 /** The crate name Rust sees: `-` becomes `_`. */

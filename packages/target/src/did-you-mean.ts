@@ -12,14 +12,16 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The closest known name to a mistyped one, when it is close enough to be a likely typo. */
+/**
+ * The closest known name to a mistyped one, when it is close enough to be a likely typo and no
+ * other name is as close: `x86-64-v4` is one edit from both `x86-64-v2` and `x86-64-v3`, and
+ * suggesting either would guess.
+ */
 export function didYouMean(input: string, known: readonly string[]): string | undefined {
   const needle = input.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = editDistance(needle, name.toLowerCase());
-    if (!best || distance < best.distance) best = { name, distance };
-  }
+  const distances = known.map((name) => ({ name, distance: editDistance(needle, name.toLowerCase()) }));
+  const best = Math.min(...distances.map((candidate) => candidate.distance));
+  const closest = distances.filter((candidate) => candidate.distance === best);
   const tolerance = Math.max(2, Math.floor(needle.length / 3));
-  return best && best.distance <= tolerance ? best.name : undefined;
+  return closest.length === 1 && best <= tolerance ? closest[0]!.name : undefined;
 }

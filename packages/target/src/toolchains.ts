@@ -83,6 +83,20 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
 
 export const TOOLCHAIN_PREFERENCE: readonly ToolchainName[] = ['rustup-stable', 'rustup-nightly', 'system'];
 
+/** The toolchain choice that stands for "what this machine has": see {@link resolveAutoToolchain}. */
+export const AUTO_TOOLCHAIN = 'auto';
+/** What `auto` means, in one line, for help texts and catalogues. */
+export const AUTO_TOOLCHAIN_SUMMARY = 'the first profile that works on this machine, else rustup-stable (its set-up is shown)';
+
+/**
+ * The one meaning of `--toolchain auto`: the first usable profile in {@link TOOLCHAIN_PREFERENCE};
+ * on a machine with none, the first of them (the most common set-up), whose set-up commands the
+ * next steps then show. A kernel is always written: the toolchain can come afterwards.
+ */
+export function resolveAutoToolchain(report: Pick<ToolchainReport, 'recommended'>): ToolchainName {
+  return report.recommended ?? TOOLCHAIN_PREFERENCE[0]!;
+}
+
 export function findToolchain(name: string): ToolchainProfile | undefined {
   return TOOLCHAINS.find((toolchain) => toolchain.name === name);
 }
@@ -127,6 +141,8 @@ export interface ToolchainReport {
   readonly recommended: ToolchainName | undefined;
   /** The vendored std sources the system profile would use, when found. */
   readonly systemVendorDirectory: string | undefined;
+  /** Where a distribution's rustc was found outside PATH (`/usr/bin/rustc` with /usr/bin off PATH). */
+  readonly systemRustcOffPath?: string | undefined;
 }
 
 /** Candidate system compilers, besides whatever `rustc` is first in PATH. */
@@ -243,27 +259,43 @@ function detectSystem(probe: MachineProbe, pathRustc: RustcInfo | undefined) {
       vendorDirectory: undefined,
     };
   }
+  // The PATH rustc by where it lives: rustc derives its sysroot from its own location (<sysroot>/bin).
+  const location = suitable.command.includes('/') ? suitable.command : `${suitable.sysroot}/bin/rustc`;
   const vendorDirectory = `${suitable.sysroot}/${VENDOR_SUBDIR}`;
   if (!probe.isDirectory(vendorDirectory)) {
     return {
       status: {
         name: profile.name,
         usable: false,
-        detail: `system rustc ${suitable.version} at ${suitable.command} has no vendored rust-src (${vendorDirectory})`,
+        detail: `system rustc ${suitable.version} at ${location} has no vendored rust-src (${vendorDirectory})`,
         fix: [profile.setup[0]!],
       },
       vendorDirectory: undefined,
     };
   }
-  const shadowed = pathRustc?.managedByRustup === true;
+  const directory = location.slice(0, location.lastIndexOf('/'));
+  if (pathRustc === undefined) {
+    // Cargo runs the rustc it finds in PATH: a compiler elsewhere is of no use to a build.
+    return {
+      status: {
+        name: profile.name,
+        usable: false,
+        detail: `rustc ${suitable.version} at ${location} with vendored rust-src, but ${directory} is not in PATH (cargo runs the rustc in PATH)`,
+        fix: [`export PATH=${directory}:$PATH`],
+      },
+      vendorDirectory: undefined,
+      offPath: location,
+    };
+  }
+  const shadowed = pathRustc.managedByRustup;
   return {
     status: {
       name: profile.name,
       usable: true,
       detail:
-        `rustc ${suitable.version} at ${suitable.command} with vendored rust-src` +
-        (shadowed ? '; rustup comes first in PATH: put /usr/bin first' : ''),
-      fix: shadowed ? ['export PATH=/usr/bin:$PATH'] : [],
+        `rustc ${suitable.version} at ${location} with vendored rust-src` +
+        (shadowed ? `; rustup comes first in PATH: put ${directory} first` : ''),
+      fix: shadowed ? [`export PATH=${directory}:$PATH`] : [],
     },
     vendorDirectory,
   };
@@ -283,5 +315,11 @@ export function detectToolchains(probe: MachineProbe): ToolchainReport {
     system.status,
   ];
   const recommended = TOOLCHAIN_PREFERENCE.find((name) => statuses.find((status) => status.name === name)?.usable);
-  return { rustc, statuses, recommended, systemVendorDirectory: system.vendorDirectory };
+  return {
+    rustc,
+    statuses,
+    recommended,
+    systemVendorDirectory: system.vendorDirectory,
+    ...('offPath' in system ? { systemRustcOffPath: system.offPath } : {}),
+  };
 }

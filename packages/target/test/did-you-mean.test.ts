@@ -20,6 +20,11 @@ describe('didYouMean', () => {
     expect(didYouMean('BASELINE', known)).toBe('baseline');
     expect(didYouMean('basline', known)).toBe('baseline');
   });
+  it('suggests nothing when two names are equally close (a guess is not a suggestion)', () => {
+    expect(didYouMean('x86-64-v4', known)).toBeUndefined();
+    expect(didYouMean('x86-64-v', known)).toBeUndefined();
+    expect(didYouMean('x86-64-v22', known)).toBe('x86-64-v2');
+  });
   it('suggests nothing when no name is close', () => {
     expect(didYouMean('turbo', known)).toBeUndefined();
     expect(didYouMean('anything', [])).toBeUndefined();

@@ -105,14 +105,15 @@ describe('detectToolchains', () => {
     );
     const report = detectToolchains(machine);
     expect(report.statuses[0]!.detail).toBe('rustup is not installed');
-    expect(report.statuses[2]).toMatchObject({ usable: true, detail: 'rustc 1.96.0 at rustc with vendored rust-src', fix: [] });
+    // Named by where it lives, <sysroot>/bin/rustc, not by the command.
+    expect(report.statuses[2]).toMatchObject({ usable: true, detail: 'rustc 1.96.0 at /usr/bin/rustc with vendored rust-src', fix: [] });
   });
 
   it('rejects a system rustc without vendored sources or older than the minimum', () => {
     const noSource = fakeMachine({ 'rustc -vV': rustc('1.96.0'), 'rustc --print sysroot': '/usr\n' });
     expect(detectToolchains(noSource).statuses[2]).toMatchObject({
       usable: false,
-      detail: 'system rustc 1.96.0 at rustc has no vendored rust-src (/usr/lib/rustlib/src/rust/library/vendor)',
+      detail: 'system rustc 1.96.0 at /usr/bin/rustc has no vendored rust-src (/usr/lib/rustlib/src/rust/library/vendor)',
     });
     const old = fakeMachine({ 'rustc -vV': rustc('1.63.0'), 'rustc --print sysroot': '/usr\n' }, ['/usr/lib/rustlib/src/rust/library/vendor']);
     expect(detectToolchains(old).statuses[2]).toMatchObject({ usable: false, detail: 'system rustc 1.63.0 is older than 1.85.0' });
@@ -149,7 +150,7 @@ describe('the minimum Rust version, at its boundary', () => {
   const [major, minor, patch] = MINIMUM_RUST_VERSION.split('.').map(Number) as [number, number, number];
 
   it(`accepts exactly ${MINIMUM_RUST_VERSION} and the next patch release`, () => {
-    expect(systemRustc(MINIMUM_RUST_VERSION)).toMatchObject({ usable: true, detail: `rustc ${MINIMUM_RUST_VERSION} at rustc with vendored rust-src` });
+    expect(systemRustc(MINIMUM_RUST_VERSION)).toMatchObject({ usable: true, detail: `rustc ${MINIMUM_RUST_VERSION} at /usr/bin/rustc with vendored rust-src` });
     expect(systemRustc(`${major}.${minor}.${patch + 1}`).usable).toBe(true);
   });
 
@@ -255,20 +256,22 @@ describe('detectToolchains, each answer of the machine', () => {
     expect(ready.recommended).toBe('rustup-nightly');
   });
 
-  it('finds a system rustc that is not first in PATH, in /usr/local/bin too', () => {
+  it('finds a system rustc outside PATH, in /usr/local/bin too, and says PATH is what it lacks', () => {
     const machine = fakeMachine(
       { '/usr/local/bin/rustc -vV': rustc('1.90.0'), '/usr/local/bin/rustc --print sysroot': '/usr/local\n' },
       ['/usr/local/lib/rustlib/src/rust/library/vendor'],
     );
     const report = detectToolchains(machine);
     expect(report.rustc).toBeUndefined();
+    // Cargo runs the rustc in PATH: without one there, the profile cannot build anything.
     expect(report.statuses[2]).toEqual({
       name: 'system',
-      usable: true,
-      detail: 'rustc 1.90.0 at /usr/local/bin/rustc with vendored rust-src',
-      fix: [],
+      usable: false,
+      detail: 'rustc 1.90.0 at /usr/local/bin/rustc with vendored rust-src, but /usr/local/bin is not in PATH (cargo runs the rustc in PATH)',
+      fix: ['export PATH=/usr/local/bin:$PATH'],
     });
-    expect(report.systemVendorDirectory).toBe('/usr/local/lib/rustlib/src/rust/library/vendor');
+    expect(report.systemRustcOffPath).toBe('/usr/local/bin/rustc');
+    expect(report.recommended).toBeUndefined();
   });
 
   it('says to install the vendored sources when a system rustc has none', () => {

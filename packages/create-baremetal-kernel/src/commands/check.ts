@@ -1,20 +1,48 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BOOT_PROTOCOLS, didYouMean, type BootProtocolName } from '@baremetal-kernel/target';
 import { checkKernelImage, detectBootProtocol } from '../check/kernel-image.js';
 import { formatFinding, hasErrors, type Finding } from '../check/findings.js';
 import { kernelElfPath, MANIFEST_FILE, parseKernelManifest } from '../check/project.js';
+import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
+import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
 import { EXIT, type Io } from '../io.js';
 
-const USAGE = 'usage: baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]';
 const PROTOCOL_NAMES: readonly string[] = BOOT_PROTOCOLS.map((protocol) => protocol.name);
+
+const CHECK_OPTIONS = [
+  {
+    key: 'boot',
+    flag: 'boot',
+    type: 'string',
+    valueName: '<protocol>',
+    default: '',
+    defaultHelp: "the project's, else what the image says",
+    choices: BOOT_PROTOCOLS.map(({ name, summary }) => ({ value: name, summary })),
+    help: 'check against this boot protocol',
+  },
+  { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print one JSON object: the verdict, the counts and every finding' },
+  HELP_OPTION,
+] as const satisfies readonly CreateOption[];
+
+const HELP = `Usage: baremetal-kernel check [path-to-elf] [options]
+
+Verifies a built kernel ELF against what its boot protocol's loader accepts, before any boot.
+Without a path: the debug build of the kernel project around the working directory.
+
+Options:
+${renderOptionsHelp(CHECK_OPTIONS)}
+
+Exit status: 0 when the loader will take the image, 1 when it will not, 2 on bad usage.
+`;
 
 interface CheckArguments {
   readonly path: string | undefined;
   readonly boot: BootProtocolName | undefined;
+  readonly help: boolean;
+  readonly json: boolean;
 }
 
 interface KernelProject {
@@ -33,28 +61,15 @@ function unknownProtocol(name: string): string {
   return `unknown boot protocol '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (expected ${PROTOCOL_NAMES.join(' or ')})`;
 }
 
-/** parseArgs's complaint in a few words (its own messages run long). */
-function argumentProblem(error: Error & { code?: string }): string {
-  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option '${option}'`;
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `option '${option}' needs a value`;
-  return error.message.split('\n')[0]!;
-}
-
 function parseCheckArguments(args: readonly string[]): CheckArguments {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { boot: { type: 'string' } } });
-  } catch (error) {
-    throw new CliError('E_USAGE', `${argumentProblem(error as Error & { code?: string })} (${USAGE})`, EXIT.usage);
-  }
-  const { positionals, values } = parsed;
+  const hint = 'see baremetal-kernel check --help';
+  const { positionals, values } = parseArguments(args, CHECK_OPTIONS, { maxPositionals: Number.POSITIVE_INFINITY, hint });
   if (positionals.length > 1) {
-    throw new CliError('E_USAGE', `check takes one kernel path, got ${positionals.length}: ${positionals.join(' ')} (${USAGE})`, EXIT.usage);
+    throw new CliError('E_USAGE', `check takes one kernel path, got ${positionals.length}: ${positionals.join(' ')} (${hint})`, EXIT.usage);
   }
-  const boot = values.boot;
+  const boot = values.boot as string | undefined;
   if (boot !== undefined && !isBootProtocolName(boot)) throw new CliError('E_USAGE', `--boot: ${unknownProtocol(boot)}`, EXIT.usage);
-  return { path: positionals[0], boot };
+  return { path: positionals[0], boot, help: values.help === true, json: values.json === true };
 }
 
 /** The nearest Cargo.toml in `start` or a parent directory, read for the package name and boot protocol. */
@@ -94,9 +109,22 @@ function kernelPath(path: string | undefined, project: KernelProject | undefined
   return elf;
 }
 
+/** What a path that is not a regular file is, for the message that refuses it. */
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 function readKernel(path: string, io: Io): Uint8Array {
   try {
-    if (statSync(path).isDirectory()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is a directory, not a kernel ELF`);
+    // Only a regular file: /dev/zero would be read until memory runs out, a FIFO until a writer
+    // comes (statSync follows links, so a link to a kernel is fine).
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is ${fileKind(stats)}, not a kernel ELF`);
     return readFileSync(path);
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -141,16 +169,37 @@ function summary(findings: readonly Finding[], path: string, protocol: { name: s
   return `summary: ${path} ${verdict} ${what}: ${counts}`;
 }
 
+/** The result as data, for `check --json`: what `summary` says, and every finding. */
+function checkReport(findings: readonly Finding[], path: string, protocol: { name: string | undefined; source: string }) {
+  const counted = (level: Finding['level']) => findings.filter((finding) => finding.level === level).length;
+  return {
+    path,
+    protocol: protocol.name ?? null,
+    protocolSource: protocol.source,
+    passes: !hasErrors(findings),
+    counts: { ok: counted('ok'), warning: counted('warning'), error: counted('error') },
+    findings: findings.map(({ level, message }) => ({ level, message })),
+  };
+}
+
 /** `baremetal-kernel check`: prints one line per finding and a summary; exit 1 on any error. */
 export function runCheck(args: readonly string[], io: Io): number {
   try {
-    const { path, boot } = parseCheckArguments(args);
+    const { path, boot, help, json } = parseCheckArguments(args);
+    if (help) {
+      io.stdout(HELP);
+      return EXIT.ok;
+    }
     const project = findKernelProject(io.cwd);
     const elf = kernelPath(path, project, io);
     const bytes = readKernel(elf, io);
     const protocol = chooseProtocol(boot, project, bytes);
     const findings = checkKernelImage(bytes, protocol.name);
-    io.stdout(`${[...findings.map(formatFinding), summary(findings, displayPath(elf, io), protocol)].join('\n')}\n`);
+    if (json) {
+      io.stdout(`${JSON.stringify(checkReport(findings, displayPath(elf, io), protocol), null, 2)}\n`);
+    } else {
+      io.stdout(`${[...findings.map(formatFinding), summary(findings, displayPath(elf, io), protocol)].join('\n')}\n`);
+    }
     return hasErrors(findings) ? EXIT.failure : EXIT.ok;
   } catch (error) {
     if (error instanceof CliError) {

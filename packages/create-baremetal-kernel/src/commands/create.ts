@@ -1,21 +1,24 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  BOOT_PROTOCOLS,
-  PRESETS,
-  TOOLCHAINS,
+  AUTO_TOOLCHAIN,
   crateNameProblem,
+  resolveAutoToolchain,
+  suggestCrateName,
   validateKernelRequest,
-  type BootProtocolName,
+  type BootProtocol,
   type KernelConfig,
-  type ToolchainName,
   type ToolchainReport,
 } from '@baremetal-kernel/target';
 import {
+  DEFAULT_KERNEL_NAME,
   GeneratorError,
+  KERNEL_OPTIONS,
   availableBootProtocols,
   checkDestination,
   generateKernel,
+  promptedOptions,
   type CompiledTemplates,
+  type OptionChoice,
 } from '@baremetal-kernel/generators';
 import { CREATE_USAGE, parseCreateArguments, type CreateArguments } from '../create-args.js';
 import { CliError } from '../errors.js';
@@ -32,8 +35,6 @@ export interface CreateDependencies {
   /** Whether a program is on PATH (for the hints at the end). */
   readonly onPath: (program: string) => boolean;
 }
-
-export const DEFAULT_NAME = 'my-kernel';
 
 /** Where the project goes and what it is called, from the directory argument and --name. */
 export function projectLocation(args: Pick<CreateArguments, 'directory' | 'name'>, cwd: string) {
@@ -61,84 +62,87 @@ function assertPlainName(name: string): void {
   if (problem) throw new CliError('E_NAME_IS_PATH', problem);
 }
 
-/** The toolchain `auto` stands for: what works here, else the most common setup (with its fix shown). */
-export function resolveAutoToolchain(report: ToolchainReport): ToolchainName {
-  return report.recommended ?? 'rustup-stable';
-}
+const TEST_STEP = 'cargo test';
 
 /** The commands a person runs next, in order, for the chosen toolchain on this machine. */
 export function nextSteps(config: KernelConfig, report: ToolchainReport, cdPath: string): string[] {
   const status = report.statuses.find((candidate) => candidate.name === config.toolchain.name);
   const steps = [...(status?.fix ?? config.toolchain.setup)];
   if (cdPath !== '.') steps.unshift(`cd ${/^[\w./-]+$/.test(cdPath) ? cdPath : `'${cdPath.replaceAll("'", "'\\''")}'`}`);
-  steps.push('cargo run    # boot it in QEMU through GRUB (add -- --direct for the fast path)', 'cargo test   # run the in-kernel tests in QEMU');
+  const [run, why] = config.boot.runStep;
+  steps.push(`${run.padEnd(TEST_STEP.length)}   # ${why}`, `${TEST_STEP}   # run the in-kernel tests in QEMU`);
   return steps;
 }
 
-type BootTool = { readonly name: string; readonly programs: readonly string[] };
-const QEMU_TOOL: BootTool = { name: 'QEMU', programs: ['qemu-system-x86_64'] };
-const XORRISO_TOOL: BootTool = { name: 'xorriso', programs: ['xorriso'] };
-
-/** What each protocol's runner calls, each tool with the alternatives that will do. */
-const BOOT_TOOLS: Readonly<Record<BootProtocolName, readonly BootTool[]>> = {
-  multiboot2: [
-    QEMU_TOOL,
-    { name: 'GRUB', programs: ['grub-mkrescue', 'grub2-mkrescue'] },
-    XORRISO_TOOL,
-    { name: 'mtools', programs: ['mformat'] },
-  ],
-  // The Limine runner also fetches the release and builds its host tool.
-  limine: [
-    QEMU_TOOL,
-    XORRISO_TOOL,
-    { name: 'curl', programs: ['curl'] },
-    { name: 'make', programs: ['make'] },
-    { name: 'a C compiler', programs: ['cc', 'gcc', 'clang'] },
-  ],
-};
-
-export function missingBootTools(protocol: BootProtocolName, onPath: (program: string) => boolean): string[] {
-  return BOOT_TOOLS[protocol].filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
+export function missingBootTools(protocol: BootProtocol, onPath: (program: string) => boolean): string[] {
+  return protocol.hostTools.filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
 }
 
-async function askMissingChoices(
-  args: CreateArguments,
-  report: ToolchainReport,
-  bootProtocols: readonly string[],
-  prompter: Prompter,
-): Promise<Pick<CreateArguments, 'boot' | 'preset' | 'toolchain'>> {
-  const boot =
-    args.boot ??
-    (await prompter.select({
-      message: 'Boot protocol',
-      choices: BOOT_PROTOCOLS.filter((protocol) => bootProtocols.includes(protocol.name)).map((protocol) => ({
-        value: protocol.name,
-        description: protocol.summary,
-      })),
-    }));
-  const preset =
-    args.preset ??
-    (await prompter.select({
-      message: 'CPU feature preset',
-      choices: PRESETS.map((preset) => ({ value: preset.name, description: preset.summary })),
-    }));
-  const recommended = resolveAutoToolchain(report);
-  const toolchain =
-    args.toolchain ??
-    (await prompter.select({
-      message: 'Rust toolchain',
-      default: recommended,
-      choices: TOOLCHAINS.map((toolchain) => {
-        const status = report.statuses.find((candidate) => candidate.name === toolchain.name);
-        const state = status?.usable ? 'found on this machine' : `not set up: ${status?.detail ?? 'unknown'}`;
-        return { value: toolchain.name, description: `${toolchain.summary} (${state})` };
-      }),
-    }));
-  return { boot, preset, toolchain };
+type Choices = Pick<CreateArguments, 'boot' | 'preset' | 'toolchain' | 'modules'>;
+
+/**
+ * Asks for every option of the kernel that was not given (the name is asked before, see `create`),
+ * in the order of {@link KERNEL_OPTIONS}. Toolchain choices say whether this machine has them.
+ */
+async function askMissingChoices(args: CreateArguments, report: ToolchainReport, bootProtocols: readonly string[], prompter: Prompter): Promise<Choices> {
+  const answers: Record<string, string | readonly string[] | undefined> = {};
+  for (const option of promptedOptions(KERNEL_OPTIONS)) {
+    if (option.key === 'name') continue;
+    const given = args[option.key as keyof Choices];
+    if (given !== undefined) {
+      answers[option.key] = given;
+      continue;
+    }
+    const choices = (option.choices as readonly OptionChoice[])
+      .filter((choice) => option.key !== 'boot' || bootProtocols.includes(choice.value))
+      .map((choice) => ({ value: choice.value, description: choiceNote(option.key, choice, report) }));
+    if (option.type === 'list') {
+      answers[option.key] = await prompter.checkbox({ message: option.prompt, choices });
+    } else {
+      const initial = option.key === 'toolchain' ? resolveAutoToolchain(report) : option.default;
+      answers[option.key] = await prompter.select({ message: option.prompt, choices, default: initial });
+    }
+  }
+  return answers as Choices;
+}
+
+/** A choice's description in a prompt: its summary, and for toolchains whether this machine has it. */
+function choiceNote(key: string, choice: OptionChoice, report: ToolchainReport): string {
+  const status = key === 'toolchain' ? report.statuses.find((candidate) => candidate.name === choice.value) : undefined;
+  if (!status) return choice.summary;
+  return `${choice.summary} (${status.usable ? 'found on this machine' : `not set up: ${status.detail}`})`;
+}
+
+/** Said after a bad name that came from the directory: the directory itself may keep its name. */
+const NAME_HINT = '; pass a valid name with --name (the directory may keep its name)';
+
+/**
+ * The project's name: from --name, else the directory's name, else asked (or the default). A
+ * directory name that cannot be a crate's is asked again of a person, at once.
+ */
+async function projectName(args: CreateArguments, io: Io, interactive: boolean, ask: () => Promise<Prompter>) {
+  let location = projectLocation(args, io.cwd);
+  // Without a person to ask, the model's validation reports a bad name with every other problem;
+  // a person hears of it before any question: a bad --name is refused, a bad directory name asked again.
+  const problem = location && interactive ? crateNameProblem(location.name) : undefined;
+  if (problem && args.name !== undefined) throw new CliError('E_INVALID_NAME', `invalid project name: ${problem}`, EXIT.usage);
+  if (!location || problem) {
+    const nameOption = KERNEL_OPTIONS.find((option) => option.key === 'name')!;
+    const initial = location ? (suggestCrateName(location.name) ?? DEFAULT_KERNEL_NAME) : DEFAULT_KERNEL_NAME;
+    const name = interactive
+      ? await (await ask()).input({
+          message: problem ? `Project name ('${location!.name}' cannot be one: ${problem})` : nameOption.prompt,
+          default: initial,
+          validate: (value) => (location ? undefined : namePathProblem(value)) ?? nameOption.validate(value) ?? true,
+        })
+      : DEFAULT_KERNEL_NAME;
+    location = location ? { ...location, name } : (assertPlainName(name), { directory: resolve(io.cwd, name), name });
+  }
+  return location;
 }
 
 async function create(argv: readonly string[], io: Io, deps: CreateDependencies): Promise<number> {
-  const args = parseCreateArguments(argv);
+  const args = parseCreateArguments(argv, io.env);
   if (args.help) {
     io.stdout(CREATE_USAGE);
     return EXIT.ok;
@@ -153,53 +157,47 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   let prompter: Prompter | undefined;
   const ask = async () => (prompter ??= await deps.prompter());
 
-  let location = projectLocation(args, io.cwd);
-  if (!location) {
-    const name = interactive
-      ? await (await ask()).input({
-          message: 'Project name',
-          default: DEFAULT_NAME,
-          validate: (value) => namePathProblem(value) ?? crateNameProblem(value) ?? true,
-        })
-      : DEFAULT_NAME;
-    assertPlainName(name);
-    location = { directory: resolve(io.cwd, name), name };
-  }
+  const location = await projectName(args, io, interactive, ask);
   // Messages and the `cd` step name the directory as it was typed.
   const shown = args.directory ?? location.name;
   const destination = { force: args.force, label: shown };
-  // Fail on the destination before asking anything else.
-  checkDestination(location.directory, destination);
+  // A person hears of an unusable destination before any question; without one, the check
+  // after planning says it too, naming the files that would be replaced.
+  if (interactive) checkDestination(location.directory, destination);
 
   const report = await detection;
   const templates = deps.templates();
   const choices = interactive ? await askMissingChoices(args, report, availableBootProtocols(templates), await ask()) : args;
-  const toolchain = (choices.toolchain ?? 'auto') === 'auto' ? resolveAutoToolchain(report) : choices.toolchain;
 
   const validation = validateKernelRequest(
-    { name: location.name, boot: choices.boot, preset: choices.preset, toolchain, modules: args.modules },
+    { name: location.name, boot: choices.boot, preset: choices.preset, toolchain: choices.toolchain ?? AUTO_TOOLCHAIN, modules: choices.modules },
     { detected: report },
   );
   if (!validation.ok) {
-    for (const problem of validation.problems) io.stderr(`error: ${problem.message}\n`);
-    return EXIT.failure;
+    for (const problem of validation.problems) {
+      const hint = problem.field === 'name' && args.name === undefined ? NAME_HINT : '';
+      io.stderr(`error: ${problem.message}${hint}\n`);
+    }
+    // A value the command line or a prompt gave that the model refuses: the usage was wrong.
+    return EXIT.usage;
   }
   const { config } = validation;
-  const { plan } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+  const { plan, replaced } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+  const replacedNote = replaced.length > 0 ? ` (--force: replacing ${replaced.join(', ')}, which were there)` : '';
   const what = `a ${config.boot.name} kernel (preset ${config.preset.name}, toolchain ${config.toolchain.name})`;
 
   if (args.dryRun) {
-    io.stdout(`Would write ${what} to ${shown}:\n`);
+    io.stdout(`Would write ${what} to ${shown}${replacedNote}:\n`);
     for (const file of plan.files) io.stdout(`  ${file.path}\n`);
     io.stdout('Nothing was written (--dry-run).\n');
     return EXIT.ok;
   }
 
-  io.stdout(`Wrote ${what} to ${shown}:\n`);
+  io.stdout(`Wrote ${what} to ${shown}${replacedNote.replace('replacing', 'replaced')}:\n`);
   for (const file of plan.files) io.stdout(`  ${file.path}\n`);
   io.stdout('\nNext:\n\n');
   for (const step of nextSteps(config, report, shown)) io.stdout(`  ${step}\n`);
-  const missing = missingBootTools(config.boot.name, deps.onPath);
+  const missing = missingBootTools(config.boot, deps.onPath);
   if (missing.length > 0) {
     io.stdout(`\nMissing to boot it: ${missing.join(', ')}. \`npx baremetal-kernel doctor\` says how to install them.\n`);
   }

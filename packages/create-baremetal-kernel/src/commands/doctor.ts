@@ -1,22 +1,26 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { findOnPath, nodeProbe } from '@baremetal-kernel/target/node';
+import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
+import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
 import { formatReport, reportToJson } from '../doctor/format.js';
 import type { DoctorMachine, DoctorProbe } from '../doctor/machine.js';
 import { diagnose } from '../doctor/report.js';
 import { EXIT, type Io } from '../io.js';
 
-const USAGE = 'usage: baremetal-kernel doctor [--json]';
+const DOCTOR_OPTIONS = [
+  { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print one JSON object instead' },
+  HELP_OPTION,
+] as const satisfies readonly CreateOption[];
 
-const HELP = `${USAGE}
+const HELP = `Usage: baremetal-kernel doctor [options]
 
-Checks what building and booting kernels needs: Rust (rustc, the toolchain profiles, rust-lld),
+Checks what building and booting kernels needs: Rust (rustc, cargo, the toolchain profiles, rust-lld),
 QEMU, GRUB (BIOS and UEFI platforms), xorriso, mtools, timeout and OVMF. Prints one line per check
 with the command that fixes what is missing, for this system's package manager where it can tell.
 
-  --json      print one JSON object instead
-  -h, --help  this text
+Options:
+${renderOptionsHelp(DOCTOR_OPTIONS)}
 
 Exit status: 0 when nothing needed is missing (OVMF and GRUB's UEFI platform are only needed for
 \`cargo run -- --uefi\`: warnings), 1 when something needed is missing, 2 on bad usage.
@@ -50,51 +54,21 @@ export function nodeMachine(env: NodeJS.ProcessEnv): DoctorMachine {
   return { probe, os: process.platform, osRelease: readOsRelease(), ovmfCodeOverride: env.OVMF_CODE };
 }
 
-interface DoctorOptions {
-  readonly json: boolean;
-  readonly help: boolean;
-}
-
-/** node:util's messages, shortened to what the user typed and what is wrong with it. */
-function usageMessage(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const quoted = /'([^']*)'/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) return `unknown option '${quoted}'`;
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted !== undefined) return `unexpected argument '${quoted}'`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted !== undefined) return `option '${quoted}' takes no value`;
-  return message.split('. ')[0] ?? message;
-}
-
-function parseDoctorArgs(args: readonly string[]): DoctorOptions {
-  try {
-    const { values } = parseArgs({
-      args: [...args],
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-      strict: true,
-      allowPositionals: false,
-    });
-    return { json: values.json, help: values.help };
-  } catch (error) {
-    throw new CliError('usage', `${usageMessage(error)} (${USAGE})`, EXIT.usage);
-  }
-}
-
 /** `baremetal-kernel doctor [--json]`; `args` are the words after `doctor`. Returns the exit status. */
 export function runDoctor(args: readonly string[], io: Io, machine: DoctorMachine = nodeMachine(io.env)): number {
-  let options: DoctorOptions;
+  let values;
   try {
-    options = parseDoctorArgs(args);
+    ({ values } = parseArguments(args, DOCTOR_OPTIONS, { maxPositionals: 0, hint: 'see baremetal-kernel doctor --help' }));
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     io.stderr(`error: ${error.message}\n`);
     return error.exitCode;
   }
-  if (options.help) {
+  if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
   }
   const report = diagnose(machine);
-  io.stdout(options.json ? `${reportToJson(report)}\n` : `${formatReport(report).join('\n')}\n`);
+  io.stdout(values.json ? `${reportToJson(report)}\n` : `${formatReport(report).join('\n')}\n`);
   return report.ready ? EXIT.ok : EXIT.failure;
 }

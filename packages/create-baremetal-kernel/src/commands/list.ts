@@ -1,36 +1,63 @@
-import { parseArgs } from 'node:util';
-import { BOOT_PROTOCOLS, MODULES, PRESETS, TOOLCHAINS } from '@baremetal-kernel/target';
-import { CliError } from '../errors.js';
+import { AUTO_TOOLCHAIN, AUTO_TOOLCHAIN_SUMMARY, BOOT_PROTOCOLS, MODULES, PRESETS, TOOLCHAINS } from '@baremetal-kernel/target';
+import { KERNEL_OPTIONS, renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
+import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { EXIT, type Io } from '../io.js';
 
-/** Every choice the generator offers, from the target model. */
+const LIST_OPTIONS = [
+  { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print the catalogue as one JSON object' },
+  HELP_OPTION,
+] as const satisfies readonly CreateOption[];
+
+export const LIST_USAGE = `Usage: baremetal-kernel list [options]
+
+Every choice a new kernel can make: boot protocols, CPU feature presets, modules and toolchain
+profiles, each with its one-line description; the default of each is marked.
+
+Options:
+${renderOptionsHelp(LIST_OPTIONS)}
+`;
+
+/** The default of the create option `key`, from the one description of the options. */
+function defaultOf(key: string): unknown {
+  return KERNEL_OPTIONS.find((option) => option.key === key)?.default;
+}
+
+/** Every choice the generator offers, from the target model, with the defaults marked. */
 export function catalogue() {
+  const isDefault = (key: string, name: string) => defaultOf(key) === name;
   return {
-    bootProtocols: BOOT_PROTOCOLS.map(({ name, summary, firmware, linkAddress }) => ({ name, summary, firmware, linkAddress })),
-    presets: PRESETS.map(({ name, summary, targetCpu }) => ({ name, summary, targetCpu: targetCpu ?? null })),
+    bootProtocols: BOOT_PROTOCOLS.map(({ name, summary, firmware, linkAddress }) => ({
+      name,
+      summary,
+      firmware,
+      linkAddress,
+      default: isDefault('boot', name),
+    })),
+    presets: PRESETS.map(({ name, summary, targetCpu }) => ({ name, summary, targetCpu: targetCpu ?? null, default: isDefault('preset', name) })),
     modules: MODULES.map(({ name, summary, requires, bootProtocols }) => ({ name, summary, requires, bootProtocols })),
-    toolchains: TOOLCHAINS.map(({ name, summary }) => ({ name, summary })),
+    toolchains: [
+      { name: AUTO_TOOLCHAIN, summary: AUTO_TOOLCHAIN_SUMMARY, default: isDefault('toolchain', AUTO_TOOLCHAIN) },
+      ...TOOLCHAINS.map(({ name, summary }) => ({ name, summary, default: isDefault('toolchain', name) })),
+    ],
   };
 }
 
-function section(title: string, rows: ReadonlyArray<{ name: string; summary: string }>, empty: string): string {
+function section(title: string, rows: ReadonlyArray<{ name: string; summary: string; default?: boolean }>, empty: string): string {
   const width = Math.max(0, ...rows.map((row) => row.name.length));
-  const lines = rows.length > 0 ? rows.map((row) => `  ${row.name.padEnd(width)}  ${row.summary}`) : [`  ${empty}`];
+  const lines =
+    rows.length > 0 ? rows.map((row) => `  ${row.name.padEnd(width)}  ${row.summary}${row.default ? ' (default)' : ''}`) : [`  ${empty}`];
   return `${title}:\n${lines.join('\n')}\n`;
 }
 
 /** `baremetal-kernel list [--json]` */
 export function runList(args: readonly string[], io: Io): number {
-  let json: boolean;
-  try {
-    ({
-      values: { json },
-    } = parseArgs({ args: [...args], strict: true, options: { json: { type: 'boolean', default: false } } }));
-  } catch (error) {
-    throw new CliError('E_USAGE', `${(error as Error).message.split('\n')[0]} (usage: baremetal-kernel list [--json])`, EXIT.usage);
+  const { values } = parseArguments(args, LIST_OPTIONS, { maxPositionals: 0, hint: 'see baremetal-kernel list --help' });
+  if (values.help) {
+    io.stdout(LIST_USAGE);
+    return EXIT.ok;
   }
   const choices = catalogue();
-  if (json) {
+  if (values.json) {
     io.stdout(`${JSON.stringify(choices, null, 2)}\n`);
     return EXIT.ok;
   }
@@ -39,7 +66,7 @@ export function runList(args: readonly string[], io: Io): number {
       section('Boot protocols (--boot)', choices.bootProtocols, ''),
       section('CPU feature presets (--preset)', choices.presets, ''),
       section('Modules (--modules)', choices.modules, 'none available yet'),
-      section('Toolchain profiles (--toolchain)', [{ name: 'auto', summary: 'whichever profile works on this machine' }, ...choices.toolchains], ''),
+      section('Toolchain profiles (--toolchain)', choices.toolchains, ''),
     ].join('\n'),
   );
   return EXIT.ok;

@@ -12,6 +12,7 @@ export type HostRequirement =
   | 'ovmf'
   | 'timeout'
   | 'rustLld'
+  | 'cargo'
   | 'curl'
   | 'make'
   | 'cCompiler'
@@ -28,6 +29,7 @@ export const REQUIREMENT_NAMES: Readonly<Record<HostRequirement, string>> = {
   ovmf: 'OVMF (UEFI firmware for QEMU)',
   timeout: 'timeout (GNU coreutils)',
   rustLld: 'rust-lld',
+  cargo: 'cargo',
   curl: 'curl',
   make: 'make',
   cCompiler: 'a C compiler (cc)',
@@ -59,6 +61,8 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     ovmf: DEBIAN_PACKAGES.ovmf,
     timeout: ['coreutils'],
     rustLld: ['rust-web-llvm', 'lld-22'],
+    // Cargo for Debian's rustc-web (the system profile's set-up installs it with the compiler).
+    cargo: ['cargo-web'],
     // What the Limine runner uses to fetch the release (over HTTPS) and build its host tool;
     // the same set as LIMINE_BOOT_PACKAGES in host-packages.ts.
     curl: ['curl', 'ca-certificates'],
@@ -79,6 +83,7 @@ export const HOST_PACKAGES: Readonly<Record<PackageManager, Partial<Record<HostR
     mtools: ['mtools'],
     ovmf: ['edk2-ovmf'],
     timeout: ['coreutils'],
+    cargo: ['cargo'],
     curl: ['curl'],
     make: ['make'],
     cCompiler: ['gcc'],

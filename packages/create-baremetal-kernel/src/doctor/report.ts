@@ -4,7 +4,7 @@ import type { Check } from './check.js';
 import { checkGrub } from './grub-checks.js';
 import type { DoctorMachine } from './machine.js';
 import { detectPlatform, type HostPlatform } from './platform.js';
-import { checkProfiles, checkRustc, checkRustLld } from './rust-checks.js';
+import { checkCargo, checkProfiles, checkRustc, checkRustLld } from './rust-checks.js';
 
 export interface DoctorReport {
   readonly platform: HostPlatform;
@@ -27,6 +27,7 @@ export function diagnose(machine: DoctorMachine): DoctorReport {
   const rustLld = checkRustLld(toolchains, probe, manager);
   const checks: Check[] = [
     checkRustc(toolchains, probe),
+    checkCargo(toolchains, probe, manager),
     ...checkProfiles(toolchains, manager),
     ...(rustLld === undefined ? [] : [rustLld]),
     checkQemu(probe, manager),

@@ -7,6 +7,7 @@ import {
   type ToolchainReport,
   type ToolchainStatus,
 } from '@baremetal-kernel/target';
+import { dirname } from 'node:path';
 import { absent, ok, type Check } from './check.js';
 import type { DoctorProbe } from './machine.js';
 import { installFix } from './packages.js';
@@ -17,6 +18,11 @@ export function checkRustc(report: ToolchainReport, probe: DoctorProbe): Check {
   const path = probe.which('rustc');
   const rustc = report.rustc;
   if (rustc === undefined) {
+    const offPath = report.systemRustcOffPath;
+    if (path === undefined && offPath !== undefined) {
+      // Installed, only not where cargo looks: the fix is PATH, not another toolchain.
+      return absent('rustc', `not found in PATH (there is one at ${offPath})`, [`export PATH=${dirname(offPath)}:$PATH`], true);
+    }
     const detail = path === undefined ? 'not found' : `at ${path} does not answer \`rustc -vV\``;
     return absent('rustc', detail, [RUSTUP_INSTALL], true);
   }
@@ -81,4 +87,23 @@ export function checkRustLld(
     [installFix(manager, 'rustLld')],
     needed,
   );
+}
+
+/**
+ * Cargo builds, runs and tests every kernel. rustup installs it with each toolchain; a
+ * distribution's rustc comes without it (Debian: cargo-web beside rustc-web).
+ */
+export function checkCargo(report: ToolchainReport, probe: DoctorProbe, manager: PackageManager | undefined): Check {
+  const path = probe.which('cargo');
+  const version = path === undefined ? undefined : probe.run('cargo', ['--version']);
+  const firstLine = version?.ok ? version.stdout.split('\n')[0]?.trim() : undefined;
+  if (path !== undefined && firstLine) return ok('cargo', `${firstLine} (${path})`);
+  const offPath = report.systemRustcOffPath;
+  const besideOffPathRustc = offPath === undefined ? undefined : `${dirname(offPath)}/cargo`;
+  const systemRustc = offPath !== undefined || (report.rustc !== undefined && !report.rustc.managedByRustup);
+  let fix = systemRustc ? installFix(manager, 'cargo') : RUSTUP_INSTALL;
+  if (path === undefined && besideOffPathRustc !== undefined && probe.run(besideOffPathRustc, ['--version'])?.ok) {
+    fix = `export PATH=${dirname(besideOffPathRustc)}:$PATH`;
+  }
+  return absent('cargo', path === undefined ? 'not found' : `at ${path} fails \`cargo --version\``, [fix], true);
 }

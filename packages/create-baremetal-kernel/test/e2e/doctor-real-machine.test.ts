@@ -66,8 +66,18 @@ describe('doctor on this machine', { timeout: 60_000 }, () => {
     const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
     const lines = doctor([], env).lines;
     expect(lines).toContain(`ok       rustc ${DEBIAN_RUSTC_VERSION} (/usr/bin/rustc)`);
-    expect(lines).toContain(`ok       system profile usable: rustc ${DEBIAN_RUSTC_VERSION} at rustc with vendored rust-src`);
+    expect(lines).toContain(`ok       system profile usable: rustc ${DEBIAN_RUSTC_VERSION} at /usr/bin/rustc with vendored rust-src`);
     expect(lines).toContain('ok       rust-lld /usr/bin/rust-lld (links kernels with the system profile)');
+    expect(lines.find((line) => line.startsWith('ok       cargo '))).toMatch(/^ok {7}cargo cargo \d+\.\d+\.\d+ .*\(\/usr\/bin\/cargo\)$/);
+  });
+
+  it("with /usr/bin off PATH, says where Debian's rustc is, and that PATH is the fix", () => {
+    // /bin is a link to /usr/bin on a merged-/usr system: keep only what holds neither.
+    const env = { ...process.env, PATH: '/usr/local/bin' };
+    const lines = doctor([], env).lines;
+    expect(lines).toContain('missing  rustc not found in PATH (there is one at /usr/bin/rustc): export PATH=/usr/bin:$PATH');
+    expect(lines).toContain('missing  cargo not found: export PATH=/usr/bin:$PATH');
+    expect(lines.find((line) => line.includes('system profile'))).toMatch(/^missing  system profile unusable: .* but \/usr\/bin is not in PATH/);
   });
 
   it('reports the same in JSON', () => {

@@ -82,9 +82,11 @@ describe('create-baremetal-kernel as a process', () => {
   it('fails bad input with one line and writes nothing', () => {
     const cwd = temporaryDirectory();
     expect(runBin(createBin, ['1os'], cwd)).toEqual({
-      status: 1,
+      status: 2,
       stdout: '',
-      stderr: "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter\n",
+      stderr:
+        "error: invalid project name: '1os' starts with a digit; a crate name must start with a letter; " +
+        'pass a valid name with --name (the directory may keep its name)\n',
     });
     expect(readdirSync(cwd)).toEqual([]);
   });
@@ -145,5 +147,23 @@ describe('create-baremetal-kernel in a terminal', () => {
     expect(session.status, `${session.stdout}\n${session.stderr}`).toBe(0);
     expect(session.stdout).toContain('Wrote a multiboot2 kernel (preset x86-64-v2, toolchain system) to tty-os:');
     expect(readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8')).toContain('preset = "x86-64-v2"');
+  }, 120_000);
+
+  it('asks for a valid name first when the directory cannot be one, offering the closest', () => {
+    const cwd = temporaryDirectory();
+    const steps = [
+      ["'My_OS2' cannot be one", '\r'],
+      ['Boot protocol', '\r'],
+      ['CPU feature preset', '\r'],
+      ['Rust toolchain', '\r'],
+    ];
+    const session = spawnSync(
+      'python3',
+      [join(packageRoot, 'test', 'fixtures', 'pty-session.py'), JSON.stringify(steps), process.execPath, createBin, 'My_OS2'],
+      { cwd, env: { ...env, TERM: 'xterm' }, encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(session.status, `${session.stdout}\n${session.stderr}`).toBe(0);
+    expect(session.stdout).toContain('to My_OS2:');
+    expect(readFileSync(join(cwd, 'My_OS2', 'Cargo.toml'), 'utf8')).toContain('name = "my_os2"');
   }, 120_000);
 });
