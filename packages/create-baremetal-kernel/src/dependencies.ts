@@ -2,6 +2,7 @@ import { detectToolchainsFast, findOnPath } from '@baremetal-kernel/target/node'
 import type { CreateDependencies } from './commands/create.js';
 import type { Io } from './io.js';
 import { inquirerPrompter } from './prompter.js';
+import { watchProcessSignals } from './signals.js';
 import { kernelTemplates } from './templates-source.js';
 
 export function createDependencies(io: Io): CreateDependencies {
@@ -10,5 +11,6 @@ export function createDependencies(io: Io): CreateDependencies {
     templates: kernelTemplates,
     prompter: inquirerPrompter,
     onPath: (program) => findOnPath(program, io.env) !== undefined,
+    watchSignals: watchProcessSignals,
   };
 }

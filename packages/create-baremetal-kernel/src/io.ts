@@ -18,8 +18,16 @@ export function processIo(): Io {
   };
 }
 
-/** Exit statuses: 0 success, 1 a failure the command found, 2 bad usage. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Signal numbers (POSIX), for the shell's convention of exiting with 128 + the number. */
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+/** Exit statuses: 0 success, 1 a failure the command found, 2 bad usage, 128 + N stopped by signal N. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  signal: (name: string) => 128 + (SIGNAL_NUMBERS[name] ?? 0),
+} as const;
 
 /**
  * Writes to a stream whose reader may go away early (`create ... | head -3`): the pipe's EPIPE

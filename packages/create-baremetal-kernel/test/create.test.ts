@@ -249,6 +249,28 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect(forced.stdout).toMatch(/^Wrote a multiboot2 kernel .* to os \(--force: replaced README\.md, tests, which were there\):\n/);
   });
 
+  it.each(['SIGINT', 'SIGTERM'])('takes everything back on %s while writing: exit 128+N, the directory as it was', async (signal) => {
+    const cwd = temporaryDirectory();
+    mkdirSync(join(cwd, 'os'));
+    writeFileSync(join(cwd, 'os', 'README.md'), 'my notes');
+    writeFileSync(join(cwd, 'os', 'tests'), 'a file where the kernel needs a directory');
+    let stopped = false;
+    // The signal "came" while the files were written: the watch reports it once writing is over.
+    const watchSignals = () => ({ received: () => Promise.resolve(signal), stop: () => void (stopped = true) });
+    const result = await create(['os', '--yes', '--force'], { cwd, deps: { watchSignals } });
+    expect(result.status).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`Interrupted (${signal}); nothing was written.\n`);
+    expect(readdirSync(join(cwd, 'os')).sort()).toEqual(['README.md', 'tests']);
+    expect(readFileSync(join(cwd, 'os', 'README.md'), 'utf8')).toBe('my notes');
+    expect(readFileSync(join(cwd, 'os', 'tests'), 'utf8')).toBe('a file where the kernel needs a directory');
+    expect(stopped).toBe(true);
+    // A new directory it made is gone too.
+    const fresh = await create(['new-os', '--yes'], { cwd, deps: { watchSignals } });
+    expect(fresh.status).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect(readdirSync(cwd).sort()).toEqual(['os']);
+  });
+
   it('writes into a non-empty directory with --force', async () => {
     const cwd = temporaryDirectory();
     mkdirSync(join(cwd, 'os'));

@@ -83,6 +83,7 @@ export function fakeDependencies(overrides: Partial<CreateDependencies> & { repo
     templates: () => templates,
     prompter: scriptedPrompter(undefined),
     onPath: () => true,
+    watchSignals: () => ({ received: () => Promise.resolve(undefined), stop: () => undefined }),
     ...overrides,
   };
 }

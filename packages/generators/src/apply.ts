@@ -119,12 +119,37 @@ export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOpt
 
 /** {@link applyPlan}, also saying which files of the user's were replaced (with `force`). */
 export function applyPlanReporting(plan: KernelPlan, directory: string, options: ApplyOptions = {}): ApplyResult {
+  const pending = applyPlanPending(plan, directory, options);
+  pending.finish();
+  return { written: pending.written, replaced: pending.replaced };
+}
+
+/** A plan written and in place, that can still be taken back whole. */
+export interface PendingApply extends ApplyResult {
+  /** Keeps it: drops the copies of what was replaced. */
+  finish(): void;
+  /** Takes it back: the destination is again exactly as it was before. */
+  undo(): void;
+}
+
+/**
+ * {@link applyPlan}, with the last step left to the caller: the files are in place, but what they
+ * replaced is kept aside until {@link PendingApply.finish} (or put back by
+ * {@link PendingApply.undo}). A command that learns only afterwards that it was interrupted (a
+ * signal's handler runs once the synchronous writing is over) can so still take everything back.
+ */
+export function applyPlanPending(plan: KernelPlan, directory: string, options: ApplyOptions = {}): PendingApply {
   checkDestination(directory, options, plan);
   const target = resolve(directory);
   const replaced = existsSync(target) ? replacedPaths(plan, target) : [];
   let created: string[] = [];
   let staging: string | undefined;
   const moves: Move[] = [];
+  const takeBack = () => {
+    undo(moves);
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    for (const made of [...created].reverse()) rmdirQuietly(made);
+  };
   try {
     // Made with mkdir (not mkdtemp, which makes 0700): the user's umask decides the mode.
     created = makeDirectories(target);
@@ -141,15 +166,22 @@ export function applyPlanReporting(plan: KernelPlan, directory: string, options:
       chmodSync(path, file.mode);
     }
     moveInto(files, target, setAside, moves);
-    rmSync(staging, { recursive: true, force: true });
-    staging = undefined;
   } catch (error) {
-    undo(moves);
-    if (staging) rmSync(staging, { recursive: true, force: true });
-    for (const directory of created.reverse()) rmdirQuietly(directory);
+    takeBack();
     throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
   }
-  return { written: plan.files.map((file) => file.path), replaced };
+  let settled = false;
+  const settle = (action: () => void) => {
+    if (settled) return;
+    settled = true;
+    action();
+  };
+  return {
+    written: plan.files.map((file) => file.path),
+    replaced,
+    finish: () => settle(() => rmSync(staging!, { recursive: true, force: true })),
+    undo: () => settle(takeBack),
+  };
 }
 
 /** Moves the staged tree `from` into `to`: directories merge, anything else replaces (set aside first). */

@@ -1,7 +1,7 @@
 import { validateKernelRequest, type KernelConfig, type KernelRequest, type ValidationContext } from '@baremetal-kernel/target';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { applyPlanReporting, checkDestination, replacedPaths, type ApplyOptions } from './apply.js';
+import { applyPlanPending, checkDestination, replacedPaths, type ApplyOptions } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
 import { compileTemplates } from './compile.js';
@@ -30,15 +30,31 @@ export interface GenerateResult {
  * (or, on a dry run, only checks that it could).
  */
 export function generateKernel(config: KernelConfig, options: GenerateOptions): GenerateResult {
+  const pending = generateKernelPending(config, options);
+  pending.finish();
+  return { files: pending.files, replaced: pending.replaced, plan: pending.plan };
+}
+
+/** A kernel written (see {@link generateKernel}) that can still be taken back whole. */
+export interface PendingGenerateResult extends GenerateResult {
+  /** Keeps it. */
+  finish(): void;
+  /** Takes it back: the directory is as it was. */
+  undo(): void;
+}
+
+/** {@link generateKernel}, with the last step (keep it, or take it back) left to the caller. */
+export function generateKernelPending(config: KernelConfig, options: GenerateOptions): PendingGenerateResult {
   const plan = planKernel(config, options.templates ?? compileTemplates(loadTemplates()));
   if (options.dryRun) {
     checkDestination(options.directory, options, plan);
     const target = resolve(options.directory);
     const replaced = existsSync(target) ? replacedPaths(plan, target) : [];
-    return { files: plan.files.map((file) => file.path), replaced, plan };
+    const nothing = () => undefined;
+    return { files: plan.files.map((file) => file.path), replaced, plan, finish: nothing, undo: nothing };
   }
-  const { written, replaced } = applyPlanReporting(plan, options.directory, options);
-  return { files: written, replaced, plan };
+  const { written, replaced, finish, undo } = applyPlanPending(plan, options.directory, options);
+  return { files: written, replaced, plan, finish, undo };
 }
 
 /** Validates a request and turns its problems into one error (one line per problem). */

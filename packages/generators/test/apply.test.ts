@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, applyPlanReporting, checkDestination, type KernelPlan } from '../src/index.js';
+import { applyPlan, applyPlanPending, applyPlanReporting, checkDestination, type KernelPlan } from '../src/index.js';
 
 const plan: KernelPlan = {
   files: [
@@ -74,6 +74,38 @@ describe('applyPlan: a user\'s directory and files', () => {
     }
     expect(seen.filter((name) => name !== 'os')).toEqual([]);
     expect(readdirSync(parent)).toEqual(['os']);
+  });
+});
+
+describe('applyPlanPending: written, then kept or taken back', () => {
+  function userDirectory() {
+    const directory = join(parent, 'os');
+    mkdirSync(join(directory, 'src'), { recursive: true });
+    writeFileSync(join(directory, 'Cargo.toml'), 'mine');
+    writeFileSync(join(directory, 'src', 'lib.rs'), 'my code');
+    return directory;
+  }
+
+  it('undo after everything is in place puts the directory back exactly', () => {
+    const directory = userDirectory();
+    const pending = applyPlanPending(plan, directory, { force: true });
+    expect(readFileSync(join(directory, 'Cargo.toml'), 'utf8')).toBe('[package]\n');
+    pending.undo();
+    expect(readdirSync(directory).sort()).toEqual(['Cargo.toml', 'src']);
+    expect(readdirSync(join(directory, 'src'))).toEqual(['lib.rs']);
+    expect(readFileSync(join(directory, 'Cargo.toml'), 'utf8')).toBe('mine');
+    // Taking back a new directory removes it, and the parents it made.
+    applyPlanPending(plan, join(parent, 'a', 'b')).undo();
+    expect(readdirSync(parent)).toEqual(['os']);
+  });
+
+  it('finish keeps it and leaves no staging directory; a second settle does nothing', () => {
+    const directory = userDirectory();
+    const pending = applyPlanPending(plan, directory, { force: true });
+    pending.finish();
+    pending.undo();
+    expect(readdirSync(directory).sort()).toEqual(['Cargo.toml', 'runner', 'src']);
+    expect(readFileSync(join(directory, 'Cargo.toml'), 'utf8')).toBe('[package]\n');
   });
 });
 

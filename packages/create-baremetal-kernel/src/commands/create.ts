@@ -15,7 +15,7 @@ import {
   KERNEL_OPTIONS,
   availableBootProtocols,
   checkDestination,
-  generateKernel,
+  generateKernelPending,
   promptedOptions,
   type CompiledTemplates,
   type OptionChoice,
@@ -24,6 +24,7 @@ import { CREATE_USAGE, parseCreateArguments, type CreateArguments } from '../cre
 import { CliError } from '../errors.js';
 import { EXIT, type Io } from '../io.js';
 import type { Prompter } from '../prompter.js';
+import type { SignalWatch } from '../signals.js';
 import { VERSION } from '../version.js';
 
 /** The edges the command needs; tests pass fakes. */
@@ -34,6 +35,8 @@ export interface CreateDependencies {
   readonly prompter: () => Promise<Prompter>;
   /** Whether a program is on PATH (for the hints at the end). */
   readonly onPath: (program: string) => boolean;
+  /** Starts noticing SIGINT and SIGTERM instead of dying of them (see `signals.ts`). */
+  readonly watchSignals: () => SignalWatch;
 }
 
 /** Where the project goes and what it is called, from the directory argument and --name. */
@@ -165,13 +168,13 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   // after planning says it too, naming the files that would be replaced.
   if (interactive) checkDestination(location.directory, destination);
 
-  const report = await detection;
+  const toolchains = await detection;
   const templates = deps.templates();
-  const choices = interactive ? await askMissingChoices(args, report, availableBootProtocols(templates), await ask()) : args;
+  const choices = interactive ? await askMissingChoices(args, toolchains, availableBootProtocols(templates), await ask()) : args;
 
   const validation = validateKernelRequest(
     { name: location.name, boot: choices.boot, preset: choices.preset, toolchain: choices.toolchain ?? AUTO_TOOLCHAIN, modules: choices.modules },
-    { detected: report },
+    { detected: toolchains },
   );
   if (!validation.ok) {
     for (const problem of validation.problems) {
@@ -182,26 +185,56 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     return EXIT.usage;
   }
   const { config } = validation;
-  const { plan, replaced } = generateKernel(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+  // A signal while the files are written would kill the process half way: it is noticed instead.
+  // If one came while writing, everything written is taken back once the (synchronous) writing is
+  // over; one that comes later is ignored, as the kernel is whole by then, until the report is out.
+  const signals = deps.watchSignals();
+  try {
+    const pending = generateKernelPending(config, { directory: location.directory, dryRun: args.dryRun, templates, ...destination });
+    const signal = await signals.received();
+    if (signal) {
+      pending.undo();
+      io.stderr(`Interrupted (${signal}); nothing was written.\n`);
+      return EXIT.signal(signal);
+    }
+    pending.finish();
+    report(io, { config, shown, plan: pending.plan, replaced: pending.replaced, dryRun: args.dryRun, toolchains, onPath: deps.onPath });
+    return EXIT.ok;
+  } finally {
+    signals.stop();
+  }
+}
+
+/** What `create` says once the kernel is written (or, on a dry run, would be). */
+function report(
+  io: Io,
+  done: {
+    config: KernelConfig;
+    shown: string;
+    plan: { files: readonly { path: string }[] };
+    replaced: readonly string[];
+    dryRun: boolean;
+    toolchains: ToolchainReport;
+    onPath: (program: string) => boolean;
+  },
+): void {
+  const { config, shown, plan, replaced } = done;
   const replacedNote = replaced.length > 0 ? ` (--force: replacing ${replaced.join(', ')}, which were there)` : '';
   const what = `a ${config.boot.name} kernel (preset ${config.preset.name}, toolchain ${config.toolchain.name})`;
-
-  if (args.dryRun) {
+  if (done.dryRun) {
     io.stdout(`Would write ${what} to ${shown}${replacedNote}:\n`);
     for (const file of plan.files) io.stdout(`  ${file.path}\n`);
     io.stdout('Nothing was written (--dry-run).\n');
-    return EXIT.ok;
+    return;
   }
-
   io.stdout(`Wrote ${what} to ${shown}${replacedNote.replace('replacing', 'replaced')}:\n`);
   for (const file of plan.files) io.stdout(`  ${file.path}\n`);
   io.stdout('\nNext:\n\n');
-  for (const step of nextSteps(config, report, shown)) io.stdout(`  ${step}\n`);
-  const missing = missingBootTools(config.boot, deps.onPath);
+  for (const step of nextSteps(config, done.toolchains, shown)) io.stdout(`  ${step}\n`);
+  const missing = missingBootTools(config.boot, done.onPath);
   if (missing.length > 0) {
     io.stdout(`\nMissing to boot it: ${missing.join(', ')}. \`npx baremetal-kernel doctor\` says how to install them.\n`);
   }
-  return EXIT.ok;
 }
 
 /** `create-baremetal-kernel [dir] [options]`: returns the exit status; every error is one line. */

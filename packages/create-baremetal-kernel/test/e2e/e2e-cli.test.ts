@@ -129,6 +129,53 @@ describe('create-baremetal-kernel as a process', () => {
   });
 });
 
+describe('create-baremetal-kernel interrupted', () => {
+  /** Runs create and sends `signal` after `delay` ms: the status, the signal that ended it, if any. */
+  function interrupted(cwd: string, signal: NodeJS.Signals, delay: number) {
+    return new Promise<{ status: number | null; killedBy: NodeJS.Signals | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, [createBin, 'os', '--yes'], { cwd, env, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill(signal), delay);
+      child.on('error', reject);
+      child.on('exit', (status, killedBy) => {
+        clearTimeout(timer);
+        resolve({ status, killedBy });
+      });
+    });
+  }
+
+  it('never leaves a half-written project or a staging directory, whenever SIGINT or SIGTERM comes', async () => {
+    // create runs for about 0.35 s here, writing at its very end: the signals land before, during
+    // and after the writing. Each run either finished (exit 0, the whole project), or took back what
+    // it wrote (exit 128+N), or died of the signal before it began writing; nothing in between.
+    const expected = planKernel(
+      (validateKernelRequest({ name: 'os', toolchain: 'system' }) as { ok: true; config: Parameters<typeof planKernel>[0] }).config,
+      compileTemplates(loadTemplates()),
+    ).files.map((file) => file.path);
+    const outcomes = new Set<string>();
+    for (let delay = 150; delay <= 450; delay += 15) {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const cwd = temporaryDirectory();
+        const { status, killedBy } = await interrupted(cwd, signal, delay);
+        const what = `${signal} after ${delay} ms: status ${status}, killed by ${killedBy}`;
+        expect([0, 128 + (signal === 'SIGINT' ? 2 : 15), null], what).toContain(status);
+        if (existsSync(join(cwd, 'os'))) {
+          // Written: all of it, and nothing of the writing left over.
+          for (const path of expected) expect(existsSync(join(cwd, 'os', path)), `${what}: ${path}`).toBe(true);
+          expect(readdirSync(join(cwd, 'os')).filter((name) => name.startsWith('.baremetal-kernel-staging-')), what).toEqual([]);
+          expect(status === 128 + (signal === 'SIGINT' ? 2 : 15), `${what}: said it took it back`).toBe(false);
+          outcomes.add('finished');
+        } else {
+          expect(readdirSync(cwd), what).toEqual([]);
+          outcomes.add(status === null ? 'killed before writing' : 'taken back');
+        }
+      }
+    }
+    // Both ends of the range were reached: some runs were stopped, some finished.
+    expect(outcomes.has('finished')).toBe(true);
+    expect(outcomes.size).toBeGreaterThan(1);
+  }, 120_000);
+});
+
 describe('create-baremetal-kernel in a terminal', () => {
   it('asks each question with a default, and moves through choices with the arrow keys', () => {
     const cwd = temporaryDirectory();
