@@ -1,12 +1,23 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Template sources by path relative to the template root, with '/' separators. */
 export type TemplateSet = ReadonlyMap<string, string>;
 
-/** The templates/ folder at the top of the monorepo. */
-export const DEFAULT_TEMPLATE_ROOT = fileURLToPath(new URL('../../../templates/', import.meta.url));
+/**
+ * Where the kernel templates are read from by default. In a checkout (this module in src/ or dist/,
+ * src/ beside it): templates/ at the top of the monorepo, where they are edited, so a change is seen
+ * without a build. Installed (the tarball ships dist/ only, not src/): the copy the build put in
+ * dist/templates/ (scripts/copy-templates.mjs).
+ */
+function defaultTemplateRoot(): string {
+  const packageRoot = new URL('../', import.meta.url);
+  const inCheckout = existsSync(new URL('src/templates.ts', packageRoot));
+  return fileURLToPath(new URL(inCheckout ? '../../templates/' : 'dist/templates/', packageRoot));
+}
+
+export const DEFAULT_TEMPLATE_ROOT = defaultTemplateRoot();
 
 export const TEMPLATE_SUFFIX = '.hbs';
 

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATE_ROOT, TEMPLATE_SUFFIX, loadTemplates } from '../src/index.js';
 
@@ -34,7 +35,8 @@ describe('loadTemplates', () => {
 
   it("defaults to the repository's templates/, the common kernel and each boot protocol", () => {
     const paths = [...loadTemplates().keys()];
-    expect(DEFAULT_TEMPLATE_ROOT).toMatch(/[\\/]templates[\\/]$/);
+    // In a checkout the edited templates/ itself, never the copy a build put in dist/templates/.
+    expect(DEFAULT_TEMPLATE_ROOT).toBe(fileURLToPath(new URL('../../../templates/', import.meta.url)));
     expect(paths).toEqual(expect.arrayContaining(['kernel/Cargo.toml.hbs', 'kernel/build.rs.hbs', 'boot/multiboot2/runner.hbs', 'boot/limine/runner.hbs']));
     expect(paths.every((path) => path.endsWith(TEMPLATE_SUFFIX))).toBe(true);
   });
