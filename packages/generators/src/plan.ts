@@ -41,6 +41,15 @@ export function outputPath(templatePath: string, layer: string): string {
     .join('/');
 }
 
+/**
+ * A layer's folder of fragments (`boot/<protocol>/fragments/NAME.hbs`): not files of the project,
+ * but the text each protocol puts into the common templates, which name it as a Handlebars
+ * partial, `{{> NAME}}`, and so hold no protocol conditionals. On a line of its own the partial's
+ * text replaces the line (an empty fragment leaves nothing); inside a line it is inserted as it is,
+ * so such a fragment file has no newline at its end.
+ */
+export const FRAGMENTS_FOLDER = 'fragments/';
+
 /** The template layers a configuration is made of, later layers overriding earlier ones. */
 export function layersFor(config: KernelConfig): string[] {
   return ['kernel/', `boot/${config.boot.name}/`];
@@ -64,17 +73,19 @@ export function planKernel(config: KernelConfig, templates: CompiledTemplates): 
   }
   const view = kernelView(config);
   const sources = new Map<string, { template: string; render: TemplateFunction }>();
+  const partials: Record<string, TemplateFunction> = {};
   for (const layer of layers) {
     for (const [template, render] of templates) {
-      if (template.startsWith(layer) && template.endsWith(TEMPLATE_SUFFIX)) {
-        sources.set(outputPath(template, layer), { template, render });
-      }
+      if (!template.startsWith(layer) || !template.endsWith(TEMPLATE_SUFFIX)) continue;
+      const path = outputPath(template, layer);
+      if (path.startsWith(FRAGMENTS_FOLDER)) partials[path.slice(FRAGMENTS_FOLDER.length)] = render;
+      else sources.set(path, { template, render });
     }
   }
   const files: PlannedFile[] = [];
   for (const [path, { template, render }] of [...sources].sort(([a], [b]) => a.localeCompare(b))) {
     if (FILE_CONDITIONS[path]?.(view) === false) continue;
-    files.push({ path, contents: renderCompiled(template, render, view), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
+    files.push({ path, contents: renderCompiled(template, render, view, partials), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
   }
   return { files };
 }

@@ -1,13 +1,18 @@
 import { GeneratorError } from './errors.js';
 
-/** A compiled template: the view in, the file's text out. */
-export type TemplateFunction = (view: unknown) => string;
+/** A compiled template: the view (and the partials it may name) in, the file's text out. */
+export type TemplateFunction = (view: unknown, options?: { partials?: Readonly<Record<string, TemplateFunction>> }) => string;
 export type CompiledTemplates = ReadonlyMap<string, TemplateFunction>;
 
 /** Calls a compiled template; errors name the template. Needs no Handlebars compiler. */
-export function renderCompiled(name: string, template: TemplateFunction, view: unknown): string {
+export function renderCompiled(
+  name: string,
+  template: TemplateFunction,
+  view: unknown,
+  partials: Readonly<Record<string, TemplateFunction>> = {},
+): string {
   try {
-    return template(view);
+    return template(view, { partials });
   } catch (error) {
     throw new GeneratorError('E_TEMPLATE', `template ${name}: ${(error as Error).message}`, { cause: error });
   }

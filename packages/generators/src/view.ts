@@ -3,8 +3,6 @@ import {
   LIMINE,
   LIMINE_RELEASE,
   DEBUG_EXIT,
-  LIMINE_BOOT_PACKAGES,
-  MULTIBOOT2_BOOT_PACKAGES,
   OVMF_FIRMWARE_LOCATIONS,
   QEMU,
   TARGET,
@@ -53,7 +51,7 @@ export function kernelView(config: KernelConfig) {
   const { boot, preset, toolchain } = config;
   const masks = cpuSetupMasks(preset.cpuSetup);
   const qemuCpu = qemuCpuModel(preset);
-  const bootPackages = boot.name === 'limine' ? LIMINE_BOOT_PACKAGES : MULTIBOOT2_BOOT_PACKAGES;
+  const bootPackages = boot.debianBootPackages;
   return {
     generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
     name: config.name,
@@ -62,8 +60,6 @@ export function kernelView(config: KernelConfig) {
     boot: {
       name: boot.name,
       loader: boot.loader,
-      isMultiboot2: boot.name === 'multiboot2',
-      isLimine: boot.name === 'limine',
       linkAddress: boot.linkAddress,
     },
     preset: {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { GeneratorError, compileTemplates, loadTemplates, outputPath, planKernel, precompileTemplatesModule, renderTemplate } from '../src/index.js';
+import { BOOT_PROTOCOLS } from '@baremetal-kernel/target';
+import {
+  FRAGMENTS_FOLDER,
+  GeneratorError,
+  compileTemplates,
+  loadTemplates,
+  outputPath,
+  planKernel,
+  precompileTemplatesModule,
+  renderTemplate,
+} from '../src/index.js';
 import { kernelConfig } from './support.js';
 
 const sources = new Map([
@@ -158,5 +168,44 @@ describe('the files a kernel project is made of (the real templates)', () => {
 
   it('plans the same files for every preset', () => {
     for (const preset of ['x86-64-v2', 'x86-64-v3'] as const) expect(pathsOf({ preset })).toEqual(pathsOf({}));
+  });
+});
+
+describe('fragments: what each protocol puts into the common templates', () => {
+  const sources = loadTemplates();
+  const fragmentNames = (protocol: string) =>
+    [...sources.keys()]
+      .filter((path) => path.startsWith(`boot/${protocol}/${FRAGMENTS_FOLDER}`))
+      .map((path) => path.slice(`boot/${protocol}/${FRAGMENTS_FOLDER}`.length, -'.hbs'.length))
+      .sort();
+
+  it('every boot protocol provides every fragment the common templates name, and no other', () => {
+    const named = new Set<string>();
+    for (const [path, source] of sources) {
+      if (path.startsWith('kernel/')) for (const match of source.matchAll(/\{\{> ([\w-]+)\}\}/g)) named.add(match[1]!);
+    }
+    expect(named.size).toBeGreaterThan(0);
+    for (const protocol of BOOT_PROTOCOLS.map((row) => row.name)) expect(fragmentNames(protocol), protocol).toEqual([...named].sort());
+  });
+
+  it('the common templates hold no protocol conditionals: the view offers none', () => {
+    for (const [path, source] of sources) {
+      if (path.startsWith('kernel/')) expect(source, path).not.toMatch(/\{\{[#^](if|unless|with)\s+boot\b|\{\{else if boot\b/);
+    }
+  });
+
+  it('a fragment is not a file of the project, and a missing one fails the plan loudly', () => {
+    const templates = compileTemplates(
+      new Map([
+        ['kernel/README.md.hbs', '# {{name}}\n{{> intro}}\nend\n'],
+        ['boot/multiboot2/fragments/intro.hbs', 'GRUB boots it.\n'],
+        ['boot/limine/linker.ld.hbs', ''],
+      ]),
+    );
+    const plan = planKernel(kernelConfig(), templates);
+    expect(plan.files.map((file) => file.path)).toEqual(['README.md']);
+    // On a line of its own, a fragment replaces the line.
+    expect(plan.files[0]!.contents).toBe('# test-os\nGRUB boots it.\nend\n');
+    expect(() => planKernel(kernelConfig({ boot: 'limine' }), templates)).toThrowError(/template kernel\/README\.md\.hbs: .*intro/);
   });
 });

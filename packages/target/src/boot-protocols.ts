@@ -1,3 +1,4 @@
+import { LIMINE_BOOT_PACKAGES, MULTIBOOT2_BOOT_PACKAGES } from './host-packages.js';
 import type { CodeModel, RelocationModel } from './target.js';
 
 export type BootProtocolName = 'multiboot2' | 'limine';
@@ -62,6 +63,8 @@ export interface BootProtocol {
   readonly hostTools: readonly HostTool[];
   /** The next step that boots a new kernel, as `create` prints it: the command, then why. */
   readonly runStep: readonly [command: string, comment: string];
+  /** The Debian packages its runner's tools come from (host-packages.ts). */
+  readonly debianBootPackages: readonly string[];
 }
 
 /** A program the runner needs, by the names it may have on a machine. */
@@ -280,6 +283,7 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       { name: 'mtools', programs: ['mformat'] },
     ],
     runStep: ['cargo run', 'boot it in QEMU through GRUB (add -- --direct for the fast path)'],
+    debianBootPackages: MULTIBOOT2_BOOT_PACKAGES,
   },
   {
     name: 'limine',
@@ -332,6 +336,7 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       { name: 'a C compiler', programs: ['cc', 'gcc', 'clang'] },
     ],
     runStep: ['cargo run', 'boot it in QEMU through Limine (add -- --uefi for UEFI)'],
+    debianBootPackages: LIMINE_BOOT_PACKAGES,
   },
 ];
 
