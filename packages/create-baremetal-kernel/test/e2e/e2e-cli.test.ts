@@ -3,10 +3,10 @@
  * CI), and in a pseudo-terminal answering the prompts with real keystrokes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTemplates, loadTemplates, planKernel } from '@baremetal-kernel/generators';
 import { validateKernelRequest } from '@baremetal-kernel/target';
 import { buildRealKernel, COLD_BUILD_TIMEOUT, testCacheDirectory } from '../check-support.js';
@@ -126,6 +126,31 @@ describe('create-baremetal-kernel as a process', () => {
     const list = runBin(commandsBin, ['list', '--json'], cwd);
     expect(list.status).toBe(0);
     expect((JSON.parse(list.stdout) as { presets: unknown[] }).presets).toHaveLength(3);
+  });
+});
+
+describe('create-baremetal-kernel into a mount point', () => {
+  // A bind-mounted directory is a mount of its own: rename(2) into it from its parent fails with
+  // EXDEV, which is what staging beside the destination ran into. Needs the right to mount (root
+  // here and in CI); elsewhere the test says why it cannot run.
+  const parent = temporaryDirectory();
+  const source = temporaryDirectory();
+  const destination = join(parent, 'mounted-os');
+  const mounted = (() => {
+    mkdirSync(destination);
+    return spawnSync('mount', ['--bind', source, destination], { encoding: 'utf8' });
+  })();
+  afterAll(() => {
+    if (mounted.status === 0) spawnSync('umount', [destination]);
+  });
+
+  it.skipIf(mounted.status !== 0)('writes a whole kernel into a bind-mounted directory', () => {
+    const result = runBin(createBin, ['mounted-os', '--yes'], parent);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    // Written through the mount: the files are in the mounted directory.
+    expect(readdirSync(source)).toEqual(expect.arrayContaining(['Cargo.toml', 'runner', 'src']));
+    expect(readdirSync(source).filter((name) => name.startsWith('.baremetal-kernel-staging-'))).toEqual([]);
   });
 });
 
