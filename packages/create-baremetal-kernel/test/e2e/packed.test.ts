@@ -19,10 +19,13 @@ const nodePlopVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 
 
 /**
  * The environment without the npm_* variables an `npm run` around this test sets: an npm started
- * with npm_config_local_prefix (and the like) from the repository would install into it.
+ * with npm_config_local_prefix (and the like) from the repository would install into it. Nor
+ * FORCE_COLOR, which CI's task runner sets: with NO_COLOR beside it, Node warns on stderr.
  */
 const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_'))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_') && name !== 'FORCE_COLOR'),
+  ),
   PATH: `/usr/bin:${process.env.PATH ?? ''}`,
   NO_COLOR: '1',
 };
