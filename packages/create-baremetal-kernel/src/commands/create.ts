@@ -124,7 +124,7 @@ const NAME_HINT = '; pass a valid name with --name (the directory may keep its n
  * directory name that cannot be a crate's is asked again of a person, at once.
  */
 async function projectName(args: CreateArguments, io: Io, interactive: boolean, ask: () => Promise<Prompter>) {
-  let location = projectLocation(args, io.cwd);
+  const location = projectLocation(args, io.cwd);
   // Without a person to ask, the model's validation reports a bad name with every other problem;
   // a person hears of it before any question: a bad --name is refused, a bad directory name asked again.
   const problem = location && interactive ? crateNameProblem(location.name) : undefined;
@@ -139,7 +139,9 @@ async function projectName(args: CreateArguments, io: Io, interactive: boolean, 
           validate: (value) => (location ? undefined : namePathProblem(value)) ?? nameOption.validate(value) ?? true,
         })
       : DEFAULT_KERNEL_NAME;
-    location = location ? { ...location, name } : (assertPlainName(name), { directory: resolve(io.cwd, name), name });
+    if (location) return { ...location, name };
+    assertPlainName(name);
+    return { directory: resolve(io.cwd, name), name };
   }
   return location;
 }
