@@ -2,6 +2,8 @@ import {
   DEBIAN_PACKAGES,
   LIMINE,
   LIMINE_RELEASE,
+  MULTIBOOT2,
+  PVH,
   DEBUG_EXIT,
   OVMF_FIRMWARE_LOCATIONS,
   QEMU,
@@ -22,6 +24,31 @@ const hex = (value: number) => `0x${value.toString(16)}`;
 /** A 64-bit value (`0x` and 16 hex digits) as a Rust literal in groups of four: `0xc7b1_dd30_...`. */
 export function rustHex64(value: string): string {
   return `0x${value.slice(2).match(/.{1,4}/g)!.join('_')}`;
+}
+
+/** A 32-bit value as a Rust literal in two groups of four upper-case digits: `0xE852_50D6`. */
+export function rustHex32(value: number): string {
+  const digits = value.toString(16).toUpperCase().padStart(8, '0');
+  return `0x${digits.slice(0, 4)}_${digits.slice(4)}`;
+}
+
+/** The number of a Multiboot2 header tag (§3.1.3), by its name in the model. */
+function headerTag(name: string): number {
+  const entry = Object.entries(MULTIBOOT2.headerTags).find(([, tagName]) => tagName === name);
+  if (!entry) throw new Error(`the model has no multiboot2 header tag '${name}'`);
+  return Number(entry[0]);
+}
+
+/** Multiboot2's and PVH's constants, ready for Rust: every one from the target model. */
+function multiboot2View() {
+  return {
+    headerMagic: rustHex32(MULTIBOOT2.headerMagic),
+    architectureI386: MULTIBOOT2.architectureI386,
+    bootloaderMagic: rustHex32(MULTIBOOT2.bootloaderMagic),
+    headerTags: { end: headerTag('end'), framebuffer: headerTag('framebuffer') },
+    tags: MULTIBOOT2.tags,
+    pvh: { noteType: PVH.noteType, startInfoMagic: rustHex32(PVH.startInfoMagic) },
+  };
 }
 
 /** Limine's constants, ready for Rust: every one from the target model. */
@@ -113,6 +140,7 @@ export function kernelView(config: KernelConfig) {
       failureValue: hex(DEBUG_EXIT.failureValue),
     },
     commandLine: KERNEL_COMMAND_LINE,
+    multiboot2: multiboot2View(),
     limine: limineView(),
     /** OVMF images for the runner to try, as `code|vars` (vars empty when there is none). */
     ovmfCandidates: OVMF_FIRMWARE_LOCATIONS.map(({ code, vars }) => `${code}|${vars ?? ''}`),

@@ -27,7 +27,8 @@ import {
   qemuCpuModel,
   rustToolchain,
 } from '@baremetal-kernel/target';
-import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE, kernelView, rustHex64 } from '../src/index.js';
+import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE, kernelView, rustHex32, rustHex64 } from '../src/index.js';
+import { MULTIBOOT2 as MULTIBOOT2_MODEL, PVH as PVH_MODEL } from '@baremetal-kernel/target';
 import { kernelConfig } from './support.js';
 
 // Views are made inside each test, not once per describe block: Stryker credits the code a test
@@ -44,6 +45,27 @@ const hexNumber = (value: string) => {
   expect(value, value).toMatch(/^0x[0-9a-f]+$/);
   return Number(value);
 };
+
+describe('rustHex32, and the Multiboot2 and PVH constants from the model', () => {
+  it('writes 32-bit values as Rust literals in two upper-case groups, zero-padded', () => {
+    expect(rustHex32(0xe85250d6)).toBe('0xE852_50D6');
+    expect(rustHex32(0x36d76289)).toBe('0x36D7_6289');
+    expect(rustHex32(0x1)).toBe('0x0000_0001');
+  });
+
+  it('gives the templates every magic value and tag number the model holds, ready to print', () => {
+    const view = kernelView(kernelConfig());
+    expect(view.multiboot2).toEqual({
+      headerMagic: '0xE852_50D6',
+      architectureI386: MULTIBOOT2_MODEL.architectureI386,
+      bootloaderMagic: '0x36D7_6289',
+      // §3.1.3 and §3.1.10.
+      headerTags: { end: 0, framebuffer: 5 },
+      tags: MULTIBOOT2_MODEL.tags,
+      pvh: { noteType: PVH_MODEL.noteType, startInfoMagic: '0x336E_C578' },
+    });
+  });
+});
 
 describe('rustHex64', () => {
   it('groups the 16 digits of a 64-bit value by four, keeping the value', () => {
