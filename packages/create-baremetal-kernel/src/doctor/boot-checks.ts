@@ -1,6 +1,6 @@
 import { OVMF_FIRMWARE_LOCATIONS } from '@baremetal-kernel/target';
 import { absent, ok, ONLY_FOR_DEBUGGING, ONLY_FOR_LIMINE, ONLY_FOR_UEFI, type Check } from './check.js';
-import type { DoctorMachine, DoctorProbe } from './machine.js';
+import { versionLine, type DoctorMachine, type DoctorProbe } from './machine.js';
 import { installFix, type HostRequirement } from './packages.js';
 import type { PackageManager } from './platform.js';
 
@@ -10,8 +10,7 @@ export function checkQemu(probe: DoctorProbe, manager: PackageManager | undefine
   const fix = [installFix(manager, 'qemu')];
   const path = probe.which(command);
   if (path === undefined) return absent(command, 'not found', fix, true);
-  const version = probe.run(command, ['--version']);
-  const firstLine = version?.ok ? version.stdout.split('\n')[0]?.trim() : undefined;
+  const firstLine = versionLine(probe, command);
   if (!firstLine) return absent(command, `at ${path} fails \`${command} --version\``, fix, true);
   return ok(command, `${firstLine} (${path})`);
 }

@@ -11,6 +11,12 @@ export interface DoctorProbe extends MachineProbe {
   isFile(path: string): boolean;
 }
 
+/** The first line `command --version` prints, or undefined when it fails or prints nothing. */
+export function versionLine(probe: MachineProbe, command: string): string | undefined {
+  const version = probe.run(command, ['--version']);
+  return version?.ok ? version.stdout.split('\n')[0]?.trim() || undefined : undefined;
+}
+
 export interface DoctorMachine {
   readonly probe: DoctorProbe;
   /** `process.platform`: 'linux', 'darwin', ... */

@@ -9,7 +9,7 @@ import {
 } from '@baremetal-kernel/target';
 import { dirname } from 'node:path';
 import { absent, ok, type Check } from './check.js';
-import type { DoctorProbe } from './machine.js';
+import { versionLine, type DoctorProbe } from './machine.js';
 import { installFix } from './packages.js';
 import type { PackageManager } from './platform.js';
 
@@ -95,8 +95,7 @@ export function checkRustLld(
  */
 export function checkCargo(report: ToolchainReport, probe: DoctorProbe, manager: PackageManager | undefined): Check {
   const path = probe.which('cargo');
-  const version = path === undefined ? undefined : probe.run('cargo', ['--version']);
-  const firstLine = version?.ok ? version.stdout.split('\n')[0]?.trim() : undefined;
+  const firstLine = path === undefined ? undefined : versionLine(probe, 'cargo');
   if (path !== undefined && firstLine) return ok('cargo', `${firstLine} (${path})`);
   const offPath = report.systemRustcOffPath;
   const besideOffPathRustc = offPath === undefined ? undefined : `${dirname(offPath)}/cargo`;
