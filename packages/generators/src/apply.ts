@@ -114,14 +114,9 @@ type Move = { readonly kind: 'placed'; readonly path: string } | { readonly kind
  * reverse, and the directories this call made are removed: the destination is as it was.
  */
 export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOptions = {}): readonly string[] {
-  return applyPlanReporting(plan, directory, options).written;
-}
-
-/** {@link applyPlan}, also saying which files of the user's were replaced (with `force`). */
-export function applyPlanReporting(plan: KernelPlan, directory: string, options: ApplyOptions = {}): ApplyResult {
   const pending = applyPlanPending(plan, directory, options);
   pending.finish();
-  return { written: pending.written, replaced: pending.replaced };
+  return pending.written;
 }
 
 /** A plan written and in place, that can still be taken back whole. */

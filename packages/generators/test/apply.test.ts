@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, applyPlanPending, applyPlanReporting, checkDestination, type KernelPlan } from '../src/index.js';
+import { applyPlan, applyPlanPending, checkDestination, type KernelPlan } from '../src/index.js';
 
 const plan: KernelPlan = {
   files: [
@@ -43,7 +43,9 @@ describe('applyPlan: a user\'s directory and files', () => {
     writeFileSync(join(parent, 'os', 'Cargo.toml'), 'mine');
     writeFileSync(join(parent, 'os', 'src'), 'a file where the kernel needs a directory');
     writeFileSync(join(parent, 'os', 'notes.txt'), 'mine too');
-    expect(applyPlanReporting(plan, join(parent, 'os'), { force: true }).replaced).toEqual(['Cargo.toml', 'src']);
+    const pending = applyPlanPending(plan, join(parent, 'os'), { force: true });
+    pending.finish();
+    expect(pending.replaced).toEqual(['Cargo.toml', 'src']);
     expect(readFileSync(join(parent, 'os', 'src', 'main.rs'), 'utf8')).toBe('fn main() {}\n');
     expect(readFileSync(join(parent, 'os', 'notes.txt'), 'utf8')).toBe('mine too');
     // Staging happened inside the directory and is gone.
