@@ -13,7 +13,7 @@ import { temporaryDirectory } from '../support.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliRoot = join(repoRoot, 'packages', 'create-baremetal-kernel');
-const packageDirectories = ['target', 'generators', 'create-baremetal-kernel'].map((name) => join(repoRoot, 'packages', name));
+const packageDirectories = ['target-model', 'generators', 'create-baremetal-kernel'].map((name) => join(repoRoot, 'packages', name));
 /** node-plop as the repository has it (a devDependency), so the install finds it in npm's cache. */
 const nodePlopVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'node-plop', 'package.json'), 'utf8')) as { version: string }).version;
 
