@@ -10,6 +10,11 @@ export default strykerConfig({
     // generateKernel with the real machine's toolchains (nodeProbe). Glue over node-plop and the
     // machine; test/plopfile.test.ts checks it writes what generateKernel plans.
     '!src/plopfile.ts',
+    // The probe over the real machine (child processes, the file system, rustup's files on disk):
+    // its tests run the real rustc and compare with the model's `detectToolchains`, in the slow
+    // layer (test/e2e/node-probe.test.ts), which Stryker does not run. The logic it feeds is the
+    // model's toolchains.ts, mutated there.
+    '!src/node-probe.ts',
     // Re-exports only.
     '!src/index.ts',
   ],

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Mutation testing of the model, the planner and the checker: runs Stryker in each package that
-// has a stryker.config.mjs (packages/target-model, packages/generators, packages/create-baremetal-kernel),
+// has a stryker.config.mjs (packages/target-model, packages/generators, packages/check),
 // one after the other, then prints one line per package from Stryker's JSON report:
 //
 //   mutation score <package>: NN.N% (killed K, survived S, timeout T, no coverage N)
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PACKAGES = ['target-model', 'generators', 'create-baremetal-kernel'];
+const PACKAGES = ['target-model', 'generators', 'check'];
 const MINIMUM_SCORE = 80;
 const REPORT = join('reports', 'mutation', 'mutation.json');
 const RUNNER = join(repoRoot, 'tools', 'bench', 'stryker-run.mjs');

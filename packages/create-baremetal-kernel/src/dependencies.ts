@@ -1,4 +1,4 @@
-import { detectToolchainsFast, findOnPath } from '@baremetal-kernel/target/node';
+import { detectToolchainsFast, findOnPath } from '@baremetal-kernel/generators/node';
 import type { CreateDependencies } from './commands/create.js';
 import type { Io } from './io.js';
 import { inquirerPrompter } from './prompter.js';

@@ -100,7 +100,7 @@ describe('create-baremetal-kernel', () => {
 
   it('names the boot tools that are missing', async () => {
     const { stdout } = await create(['os', '--yes'], { deps: { onPath: (program) => program === 'qemu-system-x86_64' } });
-    expect(stdout).toMatch(/\nMissing to boot it: GRUB, xorriso, mtools\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
+    expect(stdout).toMatch(/\nMissing to boot it: GRUB, xorriso, mtools, timeout\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
   });
 
   it('takes any one of the programs that can do a job: Debian has grub-mkrescue, Fedora grub2-mkrescue', async () => {
@@ -116,7 +116,7 @@ describe('create-baremetal-kernel', () => {
 
   it("names what a Limine kernel's runner needs when it is missing", async () => {
     const { stdout } = await create(['os', '--yes', '--boot', 'limine'], { deps: { onPath: (program) => program === 'qemu-system-x86_64' } });
-    expect(stdout).toMatch(/\nMissing to boot it: xorriso, curl, make, a C compiler\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
+    expect(stdout).toMatch(/\nMissing to boot it: xorriso, timeout, curl, make, a C compiler\. `npx baremetal-kernel doctor` says how to install them\.\n$/);
   });
 
   it('lists the files on a dry run and writes nothing', async () => {

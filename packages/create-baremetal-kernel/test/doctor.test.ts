@@ -1,6 +1,9 @@
-import { DEBIAN_PACKAGES } from '@baremetal-kernel/target';
+import { BOOT_PROTOCOLS, DEBIAN_PACKAGES, HOST_REQUIREMENTS, findBootProtocol, type BootProtocol, type BootProtocolName } from '@baremetal-kernel/target';
 import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/commands/doctor.js';
+import { bootNeeds } from '../src/doctor/boot-needs.js';
+import { formatReport } from '../src/doctor/format.js';
+import { diagnose } from '../src/doctor/report.js';
 import type { DoctorMachine, DoctorProbe } from '../src/doctor/machine.js';
 import { detectPlatform } from '../src/doctor/platform.js';
 import { grubLibraryDirectory } from '../src/doctor/grub-checks.js';
@@ -551,5 +554,95 @@ describe('doctor usage', () => {
       expect(result.stdout).toMatch(/\n {2}--json +print one JSON object instead\n {2}-h, --help +show this help\n/);
       expect(result.status).toBe(0);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The boot checks come from the protocols' rows: a new protocol is one row in the target model.
+
+/** The report's lines for `machine` when the protocols are `protocols`, the first the default. */
+function linesFor(machine: FakeMachine, protocols: readonly BootProtocol[]): string[] {
+  return formatReport(diagnose(machine.machine(), protocols, protocols[0]!.name));
+}
+
+/** The lines of the boot checks: without the platform, the Rust checks and the summary. */
+const bootLines = (lines: readonly string[]) => lines.slice(1, -1).filter((line) => !/^\S+ +(rustc|cargo|rust-lld|\S+ profile) /.test(line));
+
+describe('doctor derives its boot checks from the protocols’ rows', () => {
+  const LIMINE_WHY = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';
+
+  it('needs what the default protocol boots with, and says why the rest is optional', () => {
+    const needs = bootNeeds();
+    expect(needs.filter((need) => need.needed).map((need) => need.requirement.key)).toEqual(['qemu', 'grubMkrescue', 'grubBios', 'xorriso', 'mtools', 'timeout']);
+    expect(Object.fromEntries(needs.filter((need) => !need.needed).map((need) => [need.requirement.key, need.optional]))).toEqual({
+      grubUefi: UEFI_ONLY,
+      ovmf: UEFI_ONLY,
+      curl: LIMINE_WHY,
+      make: LIMINE_WHY,
+      cCompiler: LIMINE_WHY,
+      gdb: DEBUG_ONLY,
+    });
+  });
+
+  it('has a check for every requirement a row can name, and names each line differently', () => {
+    const everything: BootProtocol = {
+      ...findBootProtocol('multiboot2')!,
+      hostRequirements: HOST_REQUIREMENTS.filter((requirement) => !['rustLld', 'cargo'].includes(requirement.key)).map((requirement) => ({
+        requirement: requirement.key,
+        use: 'boot',
+        why: 'needs it',
+      })),
+    };
+    for (const machine of [completeDebian(), withRustup(new FakeMachine('linux', DEBIAN_12), { stableTarget: true, nightly: false, firstInPath: true })]) {
+      const rust = /^(rustc|cargo|rust-lld|\S+ profile)$/;
+      const names = diagnose(machine.machine(), [everything], everything.name).checks.map((check) => check.name).filter((name) => !rust.test(name));
+      expect(names).toHaveLength(everything.hostRequirements.length);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+
+  it('checks only what the given rows name: no GRUB without multiboot2, no curl without Limine', () => {
+    const multiboot2 = findBootProtocol('multiboot2')!;
+    const limine = findBootProtocol('limine')!;
+    const onlyMultiboot2 = bootLines(linesFor(completeDebian(), [multiboot2])).join('\n');
+    expect(onlyMultiboot2).toContain('grub-mkrescue');
+    expect(onlyMultiboot2).not.toMatch(/curl|make|\bcc\b/);
+    // Limine as the only (and default) protocol: curl, make and cc are needed, GRUB and mtools gone.
+    const lines = linesFor(completeDebian().remove('curl'), [limine]);
+    expect(bootLines(lines).map((line) => line.split(' ').filter(Boolean).slice(0, 2).join(' '))).toEqual([
+      'ok qemu-system-x86_64',
+      'ok xorriso',
+      'ok timeout',
+      'ok OVMF',
+      'missing curl',
+      'ok make',
+      'ok cc',
+      'ok gdb',
+    ]);
+    expect(lines).toContain('missing  curl not found: sudo apt-get install --no-install-recommends curl ca-certificates');
+  });
+
+  it('takes a new protocol from its row alone: what it boots with is needed, its extras optional', () => {
+    const row: BootProtocol = {
+      ...findBootProtocol('limine')!,
+      name: 'newboot' as BootProtocolName,
+      loader: 'Newboot',
+      hostRequirements: [
+        { requirement: 'qemu', use: 'boot', why: 'boots it' },
+        // A protocol that boots only on UEFI firmware: OVMF on every boot.
+        { requirement: 'ovmf', use: 'boot', why: 'boots it on UEFI' },
+        { requirement: 'make', use: 'debug', why: 'builds a debugger' },
+      ],
+    };
+    const machine = completeDebian().remove('make').removeFile('/usr/share/OVMF/OVMF_CODE_4M.fd');
+    const lines = linesFor(machine, [row, ...BOOT_PROTOCOLS]);
+    expect(lines).toContain('missing  OVMF not found: sudo apt-get install --no-install-recommends ovmf');
+    expect(lines).toContain(`warning  make not found; ${DEBUG_ONLY}: sudo apt-get install --no-install-recommends make`);
+    // Multiboot2 is not the default here: GRUB is what its kernels need, not this machine's default.
+    expect(lines).toContain('ok       grub-mkrescue /usr/bin/grub-mkrescue');
+    const grubless = completeDebian().remove('grub-mkrescue');
+    expect(linesFor(grubless, [row, ...BOOT_PROTOCOLS])).toContain(
+      'warning  grub-mkrescue not found (nor grub2-mkrescue); only needed for GRUB 2 kernels, whose runner makes a GRUB ISO: sudo apt-get install --no-install-recommends grub-common',
+    );
   });
 });

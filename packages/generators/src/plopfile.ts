@@ -3,9 +3,9 @@
  * API. The work itself is `generateKernel`: plop only asks the questions and calls it.
  */
 import { AUTO_TOOLCHAIN, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
-import { nodeProbe } from '@baremetal-kernel/target/node';
 import type { NodePlopAPI } from 'node-plop';
 import { generateKernel, resolveConfig } from './generate.js';
+import { nodeProbe } from './node-probe.js';
 import { KERNEL_OPTIONS, promptedOptions, type PromptedOption } from './options.js';
 
 export const WRITE_KERNEL_ACTION = 'baremetal-kernel:write-kernel';

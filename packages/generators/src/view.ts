@@ -8,15 +8,17 @@ import {
   OVMF_FIRMWARE_LOCATIONS,
   QEMU,
   TARGET,
-  cargoConfig,
+  bootPackages,
   cpuSetupMasks,
   debugExitDevice,
   qemuCpuModel,
-  rustToolchain,
-  tomlArray,
-  tomlString,
+  type BootPath,
+  type BootProtocol,
   type KernelConfig,
+  type StructLayout,
 } from '@baremetal-kernel/target';
+import { cargoConfig, rustToolchain } from './cargo-files.js';
+import { tomlArray, tomlString } from './toml.js';
 import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE } from './kernel-contract.js';
 
 const hex = (value: number) => `0x${value.toString(16)}`;
@@ -39,6 +41,11 @@ function headerTag(name: string): number {
   return Number(entry[0]);
 }
 
+/** A structure's byte offsets by field name, and its size: what the parser adds to an address. */
+function structOffsets(layout: StructLayout) {
+  return { offsets: Object.fromEntries(layout.fields.map((field) => [field.name, field.offset])), size: layout.size };
+}
+
 /** Multiboot2's and PVH's constants, ready for Rust: every one from the target model. */
 function multiboot2View() {
   return {
@@ -47,7 +54,14 @@ function multiboot2View() {
     bootloaderMagic: rustHex32(MULTIBOOT2.bootloaderMagic),
     headerTags: { end: headerTag('end'), framebuffer: headerTag('framebuffer') },
     tags: MULTIBOOT2.tags,
-    pvh: { noteType: PVH.noteType, startInfoMagic: rustHex32(PVH.startInfoMagic) },
+    pvh: {
+      noteType: PVH.noteType,
+      startInfoMagic: rustHex32(PVH.startInfoMagic),
+      startInfo: structOffsets(PVH.startInfo),
+      memoryMapVersion: PVH.memoryMapVersion,
+      moduleEntry: structOffsets(PVH.moduleEntry),
+      memoryMapEntry: structOffsets(PVH.memoryMapEntry),
+    },
   };
 }
 
@@ -70,6 +84,27 @@ function limineView() {
   };
 }
 
+/** The runner's name for each boot path: its `BOOT` value and option (`BOOT=bios`, `--bios`). */
+export const RUNNER_BOOT: Readonly<Record<BootPath, string>> = { 'bios-iso': 'bios', 'uefi-iso': 'uefi', direct: 'direct' };
+
+/** What the common runner skeleton reads from the protocol's row; its image step is a fragment. */
+function runnerView(boot: BootProtocol) {
+  const names = boot.bootPaths.map((path) => RUNNER_BOOT[path]);
+  return {
+    defaultBoot: names[0]!,
+    testBoot: RUNNER_BOOT[boot.testBootPath],
+    /** The BOOT values, as a regular expression's alternatives. */
+    bootPattern: names.join('|'),
+    /** The BOOT values, as a refusal lists them: `bios, uefi or direct`. */
+    bootChoices: names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`,
+    minimumMemory: boot.bootPaths.map((path) => {
+      const minimum = boot.minimumMemory[path];
+      if (!minimum) throw new Error(`the ${boot.name} row has no minimum memory for its boot path '${path}'`);
+      return { option: RUNNER_BOOT[path], ...minimum };
+    }),
+  };
+}
+
 /**
  * Everything the templates read, derived once from a validated configuration. Templates do no
  * arithmetic and no look-ups: each value here is ready to print.
@@ -78,7 +113,7 @@ export function kernelView(config: KernelConfig) {
   const { boot, preset, toolchain } = config;
   const masks = cpuSetupMasks(preset.cpuSetup);
   const qemuCpu = qemuCpuModel(preset);
-  const bootPackages = boot.debianBootPackages;
+  const bootPackageList = bootPackages(boot, 'apt');
   return {
     generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
     name: config.name,
@@ -119,8 +154,8 @@ export function kernelView(config: KernelConfig) {
       isSystem: toolchain.name === 'system',
       setup: toolchain.setup,
       /** Debian packages, space-separated, for the README and the CI workflow. */
-      bootPackages: bootPackages.join(' '),
-      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...bootPackages].join(' '),
+      bootPackages: bootPackageList.join(' '),
+      debianPackages: [...DEBIAN_PACKAGES.systemRust, ...bootPackageList].join(' '),
     },
     cargo: cargoConfig(config),
     rustToolchain: rustToolchain(config),
@@ -140,6 +175,7 @@ export function kernelView(config: KernelConfig) {
       failureValue: hex(DEBUG_EXIT.failureValue),
     },
     commandLine: KERNEL_COMMAND_LINE,
+    runner: runnerView(boot),
     multiboot2: multiboot2View(),
     limine: limineView(),
     /** OVMF images for the runner to try, as `code|vars` (vars empty when there is none). */

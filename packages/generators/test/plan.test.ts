@@ -122,6 +122,7 @@ describe('the files a kernel project is made of (the real templates)', () => {
     'src/arch/x86_64/tsc.rs',
     'src/backtrace.rs',
     'src/boot/cpu_features.rs',
+    'src/boot/early_serial.rs',
     'src/boot/mod.rs',
     'src/boot_info.rs',
     'src/console.rs',
@@ -186,6 +187,10 @@ describe('fragments: what each protocol puts into the common templates', () => {
     }
     expect(named.size).toBeGreaterThan(0);
     for (const protocol of BOOT_PROTOCOLS.map((row) => row.name)) expect(fragmentNames(protocol), protocol).toEqual([...named].sort());
+  });
+
+  it('one runner for every protocol: the common skeleton, which no boot layer replaces', () => {
+    expect([...sources.keys()].filter((path) => path.endsWith('/runner.hbs'))).toEqual(['kernel/runner.hbs']);
   });
 
   it('the common templates hold no protocol conditionals: the view offers none', () => {

@@ -37,7 +37,7 @@ describe('loadTemplates', () => {
     const paths = [...loadTemplates().keys()];
     // In a checkout the edited templates/ itself, never the copy a build put in dist/templates/.
     expect(DEFAULT_TEMPLATE_ROOT).toBe(fileURLToPath(new URL('../../../templates/', import.meta.url)));
-    expect(paths).toEqual(expect.arrayContaining(['kernel/Cargo.toml.hbs', 'kernel/build.rs.hbs', 'boot/multiboot2/runner.hbs', 'boot/limine/runner.hbs']));
+    expect(paths).toEqual(expect.arrayContaining(['kernel/Cargo.toml.hbs', 'kernel/build.rs.hbs', 'kernel/runner.hbs', 'boot/multiboot2/linker.ld.hbs', 'boot/limine/linker.ld.hbs']));
     expect(paths.every((path) => path.endsWith(TEMPLATE_SUFFIX))).toBe(true);
   });
 });

@@ -12,21 +12,19 @@ import {
   DEBIAN_PACKAGES,
   DEBUG_EXIT,
   LIMINE,
-  LIMINE_BOOT_PACKAGES,
   LIMINE_RELEASE,
-  MULTIBOOT2_BOOT_PACKAGES,
   OVMF_FIRMWARE_LOCATIONS,
   PRESETS,
   QEMU,
   TARGET,
   TOOLCHAINS,
-  cargoConfig,
+  bootPackages,
   cpuSetupMasks,
   debugExitStatus,
   findBootProtocol,
   qemuCpuModel,
-  rustToolchain,
 } from '@baremetal-kernel/target';
+import { cargoConfig, rustToolchain } from '../src/cargo-files.js';
 import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE, kernelView, rustHex32, rustHex64 } from '../src/index.js';
 import { MULTIBOOT2 as MULTIBOOT2_MODEL, PVH as PVH_MODEL } from '@baremetal-kernel/target';
 import { kernelConfig } from './support.js';
@@ -62,7 +60,29 @@ describe('rustHex32, and the Multiboot2 and PVH constants from the model', () =>
       // §3.1.3 and §3.1.10.
       headerTags: { end: 0, framebuffer: 5 },
       tags: MULTIBOOT2_MODEL.tags,
-      pvh: { noteType: PVH_MODEL.noteType, startInfoMagic: '0x336E_C578' },
+      pvh: {
+        noteType: PVH_MODEL.noteType,
+        startInfoMagic: '0x336E_C578',
+        // The layout tables of xen/include/public/arch-x86/hvm/start_info.h.
+        startInfo: {
+          offsets: {
+            magic: 0,
+            version: 4,
+            flags: 8,
+            nr_modules: 12,
+            modlist_paddr: 16,
+            cmdline_paddr: 24,
+            rsdp_paddr: 32,
+            memmap_paddr: 40,
+            memmap_entries: 48,
+            reserved: 52,
+          },
+          size: 56,
+        },
+        memoryMapVersion: 1,
+        moduleEntry: { offsets: { paddr: 0, size: 8, cmdline_paddr: 16, reserved: 24 }, size: 32 },
+        memoryMapEntry: { offsets: { addr: 0, size: 8, type: 16, reserved: 20 }, size: 24 },
+      },
     });
   });
 });
@@ -215,7 +235,7 @@ describe.each(['multiboot2', 'limine'] as const)('kernelView: the %s boot protoc
 
   it('lists the Debian packages booting this protocol needs, after the system Rust ones', () => {
     const view = protocolView();
-    const own = protocol.debianBootPackages;
+    const own = bootPackages(protocol, 'apt');
     expect(view.toolchain.bootPackages.split(' ')).toEqual(own);
     expect(view.toolchain.debianPackages.split(' ')).toEqual([...DEBIAN_PACKAGES.systemRust, ...own]);
     // GRUB only for multiboot2; Limine's runner builds the loader's tool with make and gcc.

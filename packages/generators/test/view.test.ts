@@ -19,6 +19,14 @@ describe('kernelView', () => {
     expect(view.preset.requiredFeatures).toContainEqual({ name: 'LZCNT', leaf: '0x80000001', subleaf: '0x0', register: 'ecx', bit: 5 });
   });
 
+  it("fails loudly, naming it, on a boot path whose least memory the protocol's row does not give", () => {
+    const config = kernelConfig();
+    const minimumMemory = Object.fromEntries(Object.entries(config.boot.minimumMemory).filter(([path]) => path !== 'direct'));
+    expect(() => kernelView({ ...config, boot: { ...config.boot, minimumMemory } })).toThrow(
+      "the multiboot2 row has no minimum memory for its boot path 'direct'",
+    );
+  });
+
   it('records the choices as TOML for [package.metadata.baremetal-kernel]', () => {
     expect(kernelView(kernelConfig({ preset: 'x86-64-v2' })).metadata).toEqual({
       generatorVersion: `"${GENERATOR_VERSION}"`,

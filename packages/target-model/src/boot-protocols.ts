@@ -1,4 +1,4 @@
-import { LIMINE_BOOT_PACKAGES, MULTIBOOT2_BOOT_PACKAGES } from './host-packages.js';
+import { hostRequirement, type HostRequirementKey } from './host-packages.js';
 import type { CodeModel, RelocationModel } from './target.js';
 
 export type BootProtocolName = 'multiboot2' | 'limine';
@@ -39,6 +39,28 @@ export interface PvhEntry {
   /** `hvm_start_info.magic`, at the address in EBX (xen/include/public/arch-x86/hvm/start_info.h). */
   readonly startInfoMagic: number;
   readonly entryState: EntryState;
+  /** `struct hvm_start_info`, the start info at EBX. */
+  readonly startInfo: StructLayout;
+  /** The first `hvm_start_info.version` with `memmap_paddr` and `memmap_entries` (start_info.h). */
+  readonly memoryMapVersion: number;
+  /** `struct hvm_modlist_entry`, one per module, in an array at `modlist_paddr`. */
+  readonly moduleEntry: StructLayout;
+  /** `struct hvm_memmap_table_entry`, in an array at `memmap_paddr`; `type` uses E820 numbering. */
+  readonly memoryMapEntry: StructLayout;
+}
+
+/** A field of a structure a specification defines: its name there, its type and its byte offset. */
+export interface StructField {
+  readonly name: string;
+  /** An unsigned little-endian integer of 32 or 64 bits. */
+  readonly type: 'u32' | 'u64';
+  readonly offset: number;
+}
+
+/** A structure as its specification lays it out: every field, in order, and the whole size. */
+export interface StructLayout {
+  readonly fields: readonly StructField[];
+  readonly size: number;
 }
 
 export interface BootProtocol {
@@ -46,7 +68,12 @@ export interface BootProtocol {
   readonly summary: string;
   readonly loader: string;
   readonly firmware: readonly Firmware[];
+  /** The first is the path `cargo run` boots by default. */
   readonly bootPaths: readonly BootPath[];
+  /** The path the runner boots `cargo test`'s test kernels on unless told otherwise. */
+  readonly testBootPath: BootPath;
+  /** The least guest RAM each of `bootPaths` boots with; the runner refuses less before QEMU starts. */
+  readonly minimumMemory: Readonly<Partial<Record<BootPath, MemoryMinimum>>>;
   readonly entryState: EntryState;
   /** The address the kernel is linked at, as a hex string (it may not fit a JS number). */
   readonly linkAddress: string;
@@ -59,12 +86,39 @@ export interface BootProtocol {
   readonly modelConstraints: string;
   readonly bootInformation: BootInformation;
   readonly pvh: PvhEntry | undefined;
-  /** The programs the protocol's runner calls, each with the alternatives that will do. */
-  readonly hostTools: readonly HostTool[];
+  /**
+   * What the protocol's runner needs on the host, and for which of its boots. The Debian packages
+   * of the generated README and CI, `doctor`'s checks and `create`'s "missing to boot it" derive
+   * from this list and the tables of host-packages.ts.
+   */
+  readonly hostRequirements: readonly RunnerRequirement[];
   /** The next step that boots a new kernel, as `create` prints it: the command, then why. */
   readonly runStep: readonly [command: string, comment: string];
-  /** The Debian packages its runner's tools come from (host-packages.ts). */
-  readonly debianBootPackages: readonly string[];
+}
+
+/**
+ * Below this much RAM the firmware or the loader of a boot path stops without a word, and a run
+ * would only time out.
+ */
+export interface MemoryMinimum {
+  readonly mib: number;
+  /** What needs it, as the runner's refusal names it. */
+  readonly needs: string;
+  /** How the number was found. */
+  readonly measured: string;
+}
+
+/**
+ * When a runner needs a host requirement: for every `cargo run` and `cargo test` (on its default
+ * boot paths), only for `cargo run -- --uefi`, or only to debug (`cargo run -- --gdb`, kernel.gdb).
+ */
+export type RequirementUse = 'boot' | 'uefi' | 'debug';
+
+export interface RunnerRequirement {
+  readonly requirement: HostRequirementKey;
+  readonly use: RequirementUse;
+  /** What the runner does with it, completing "the runner ...". */
+  readonly why: string;
 }
 
 /** A program the runner needs, by the names it may have on a machine. */
@@ -73,8 +127,22 @@ export interface HostTool {
   readonly programs: readonly string[];
 }
 
-const QEMU_TOOL: HostTool = { name: 'QEMU', programs: ['qemu-system-x86_64'] };
-const XORRISO_TOOL: HostTool = { name: 'xorriso', programs: ['xorriso'] };
+/** The programs a protocol's runner calls on every boot, each with the alternatives that will do. */
+export function hostTools(protocol: BootProtocol): HostTool[] {
+  return protocol.hostRequirements
+    .filter((need) => need.use === 'boot')
+    .map((need) => hostRequirement(need.requirement))
+    .filter((requirement) => requirement.programs.length > 0)
+    .map(({ name, programs }) => ({ name, programs }));
+}
+
+// What every runner needs: QEMU, GNU timeout around each boot, OVMF for UEFI, GDB to debug.
+const QEMU_NEED: RunnerRequirement = { requirement: 'qemu', use: 'boot', why: 'boots the kernel' };
+const TIMEOUT_NEED: RunnerRequirement = { requirement: 'timeout', use: 'boot', why: 'bounds each boot in time' };
+const OVMF_NEED: RunnerRequirement = { requirement: 'ovmf', use: 'uefi', why: 'boots QEMU with UEFI firmware' };
+const GDB_NEED: RunnerRequirement = { requirement: 'gdb', use: 'debug', why: "attaches to QEMU's GDB stub" };
+/** The Limine runner fetches the pinned release, then builds its host tool (`limine bios-install`). */
+const LIMINE_FETCH_AND_BUILD = 'fetches Limine and builds its host tool';
 
 /** Multiboot2 specification 2.0, §3.1 (header) and §3.3 (I386 machine state). */
 export const MULTIBOOT2 = {
@@ -229,6 +297,41 @@ export const PVH: PvhEntry = {
     },
     notes: ['EAX is not defined by PVH: tell it from multiboot2 by the start-info magic at [EBX].'],
   },
+  // start_info.h's layout tables (the header calls them canonical, its C structs a representation).
+  startInfo: {
+    fields: [
+      { name: 'magic', type: 'u32', offset: 0 },
+      { name: 'version', type: 'u32', offset: 4 },
+      { name: 'flags', type: 'u32', offset: 8 },
+      { name: 'nr_modules', type: 'u32', offset: 12 },
+      { name: 'modlist_paddr', type: 'u64', offset: 16 },
+      { name: 'cmdline_paddr', type: 'u64', offset: 24 },
+      { name: 'rsdp_paddr', type: 'u64', offset: 32 },
+      { name: 'memmap_paddr', type: 'u64', offset: 40 },
+      { name: 'memmap_entries', type: 'u32', offset: 48 },
+      { name: 'reserved', type: 'u32', offset: 52 },
+    ],
+    size: 56,
+  },
+  memoryMapVersion: 1,
+  moduleEntry: {
+    fields: [
+      { name: 'paddr', type: 'u64', offset: 0 },
+      { name: 'size', type: 'u64', offset: 8 },
+      { name: 'cmdline_paddr', type: 'u64', offset: 16 },
+      { name: 'reserved', type: 'u64', offset: 24 },
+    ],
+    size: 32,
+  },
+  memoryMapEntry: {
+    fields: [
+      { name: 'addr', type: 'u64', offset: 0 },
+      { name: 'size', type: 'u64', offset: 8 },
+      { name: 'type', type: 'u32', offset: 16 },
+      { name: 'reserved', type: 'u32', offset: 20 },
+    ],
+    size: 24,
+  },
 };
 
 export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
@@ -238,6 +341,17 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
     loader: 'GRUB 2',
     firmware: ['bios', 'uefi'],
     bootPaths: ['bios-iso', 'uefi-iso', 'direct'],
+    // Tests boot straight from the ELF: no ISO to build, and no loader to wait for.
+    testBootPath: 'direct',
+    minimumMemory: {
+      'bios-iso': { mib: 12, needs: 'GRUB on SeaBIOS', measured: "boots at 12M, not 11M (QEMU 7.2, Debian's SeaBIOS and GRUB 2.06)" },
+      'uefi-iso': {
+        mib: 64,
+        needs: 'OVMF (UEFI) with GRUB',
+        measured: 'boots at 64M, not 60M: "you need to load the kernel first" (QEMU 7.2, Debian\'s OVMF and GRUB 2.06)',
+      },
+      direct: { mib: 2, needs: 'PVH direct boot (the kernel loads at 1 MiB)', measured: 'boots at 2M, not 1M (QEMU 7.2)' },
+    },
     entryState: {
       cpuMode: 'protected-32',
       paging: 'disabled',
@@ -276,14 +390,18 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       },
     },
     pvh: PVH,
-    hostTools: [
-      QEMU_TOOL,
-      { name: 'GRUB', programs: ['grub-mkrescue', 'grub2-mkrescue'] },
-      XORRISO_TOOL,
-      { name: 'mtools', programs: ['mformat'] },
+    hostRequirements: [
+      QEMU_NEED,
+      { requirement: 'grubBios', use: 'boot', why: 'puts GRUB for BIOS on the ISO' },
+      { requirement: 'grubUefi', use: 'uefi', why: 'puts GRUB for UEFI on the ISO' },
+      { requirement: 'grubMkrescue', use: 'boot', why: 'makes a GRUB ISO' },
+      { requirement: 'xorriso', use: 'boot', why: 'writes the ISO (grub-mkrescue calls it)' },
+      { requirement: 'mtools', use: 'boot', why: "makes the ISO's EFI boot image (grub-mkrescue calls mformat)" },
+      TIMEOUT_NEED,
+      OVMF_NEED,
+      GDB_NEED,
     ],
     runStep: ['cargo run', 'boot it in QEMU through GRUB (add -- --direct for the fast path)'],
-    debianBootPackages: MULTIBOOT2_BOOT_PACKAGES,
   },
   {
     name: 'limine',
@@ -291,6 +409,16 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
     loader: 'Limine',
     firmware: ['bios', 'uefi'],
     bootPaths: ['bios-iso', 'uefi-iso'],
+    // QEMU cannot load a Limine kernel without Limine: tests boot the ISO too.
+    testBootPath: 'bios-iso',
+    minimumMemory: {
+      'bios-iso': { mib: 2, needs: 'SeaBIOS', measured: 'SeaBIOS boots a loader at 2M (measured with PVH, QEMU 7.2)' },
+      'uefi-iso': {
+        mib: 128,
+        needs: 'Limine on OVMF (UEFI)',
+        measured: 'about 128M, measured in a review with a Limine 12 release (OVMF alone boots GRUB at 64M, not 60M; QEMU 7.2)',
+      },
+    },
     entryState: {
       cpuMode: 'long-64',
       paging: 'enabled: the kernel mapped per its PT_LOAD segments, plus the higher-half direct map (HHDM)',
@@ -327,16 +455,17 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       firmware: { provided: true, source: 'firmware type request (§Firmware Type Feature)' },
     },
     pvh: undefined,
-    // The runner also fetches the Limine release and builds its host tool.
-    hostTools: [
-      QEMU_TOOL,
-      XORRISO_TOOL,
-      { name: 'curl', programs: ['curl'] },
-      { name: 'make', programs: ['make'] },
-      { name: 'a C compiler', programs: ['cc', 'gcc', 'clang'] },
+    hostRequirements: [
+      QEMU_NEED,
+      { requirement: 'xorriso', use: 'boot', why: 'writes the ISO' },
+      TIMEOUT_NEED,
+      OVMF_NEED,
+      { requirement: 'curl', use: 'boot', why: LIMINE_FETCH_AND_BUILD },
+      { requirement: 'make', use: 'boot', why: LIMINE_FETCH_AND_BUILD },
+      { requirement: 'cCompiler', use: 'boot', why: LIMINE_FETCH_AND_BUILD },
+      GDB_NEED,
     ],
     runStep: ['cargo run', 'boot it in QEMU through Limine (add -- --uefi for UEFI)'],
-    debianBootPackages: LIMINE_BOOT_PACKAGES,
   },
 ];
 

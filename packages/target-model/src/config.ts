@@ -1,6 +1,6 @@
 import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, findBootProtocol, type BootProtocol } from './boot-protocols.js';
 import { crateNameProblem, toCrateName } from './crate-name.js';
-import { didYouMean } from './did-you-mean.js';
+import { unknownChoice } from './did-you-mean.js';
 import { MODULES, type ModuleRule } from './modules.js';
 import { DEFAULT_PRESET, PRESETS, findPreset, type FeaturePreset } from './presets.js';
 import { CODE_MODELS, RELOCATION_MODELS, type CodeModel, type RelocationModel } from './target.js';
@@ -75,12 +75,6 @@ export interface ValidationContext {
 }
 
 export const DEFAULT_TOOLCHAIN = AUTO_TOOLCHAIN;
-
-function unknownChoice(kind: string, value: string, known: readonly string[]): string {
-  const suggestion = didYouMean(value, known);
-  const hint = suggestion ? `; did you mean '${suggestion}'?` : '';
-  return `unknown ${kind} '${value}' (known: ${known.join(', ')})${hint}`;
-}
 
 /**
  * Validates a requested configuration into a {@link KernelConfig}, or returns every problem at

@@ -25,3 +25,13 @@ export function didYouMean(input: string, known: readonly string[]): string | un
   const tolerance = Math.max(2, Math.floor(needle.length / 3));
   return closest.length === 1 && best <= tolerance ? closest[0]!.name : undefined;
 }
+
+/**
+ * The one wording for a value that is not among the choices, wherever it comes from (a flag, a
+ * prompt, a Cargo.toml): `unknown boot protocol 'limin' (known: multiboot2, limine); did you mean 'limine'?`.
+ */
+export function unknownChoice(kind: string, value: string, known: readonly string[]): string {
+  const suggestion = didYouMean(value, known);
+  const hint = suggestion ? `; did you mean '${suggestion}'?` : '';
+  return `unknown ${kind} '${value}' (known: ${known.join(', ')})${hint}`;
+}

@@ -10,5 +10,4 @@ export * from './did-you-mean.js';
 export * from './modules.js';
 export * from './config.js';
 export * from './qemu.js';
-export * from './render.js';
-export * from './toml.js';
+export * from './kernel-flags.js';

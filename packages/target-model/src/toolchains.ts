@@ -102,8 +102,8 @@ export function findToolchain(name: string): ToolchainProfile | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Detection: pure logic over a probe, so that tests can fake any machine. `./node-probe.ts`
-// implements the probe with child processes and the file system.
+// Detection: pure logic over a probe, so that tests can fake any machine. `@baremetal-kernel/
+// generators/node` implements the probe with child processes and the file system.
 
 export interface CommandResult {
   readonly ok: boolean;

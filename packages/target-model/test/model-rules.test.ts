@@ -15,10 +15,8 @@ import {
   DEFAULT_BOOT_PROTOCOL,
   DEFAULT_PRESET,
   LIMINE,
-  LIMINE_BOOT_PACKAGES,
   LIMINE_RELEASE,
   MULTIBOOT2,
-  MULTIBOOT2_BOOT_PACKAGES,
   OVMF_FIRMWARE_LOCATIONS,
   PRESETS,
   RELOCATION_MODELS,
@@ -27,6 +25,7 @@ import {
   TOOLCHAINS,
   TOOLCHAIN_PREFERENCE,
   codeModelFact,
+  bootPackages,
   findBootProtocol,
   findPreset,
   findToolchain,
@@ -197,6 +196,15 @@ describe('the boot protocols', () => {
     },
   );
 
+  it.each(BOOT_PROTOCOLS.map((protocol) => [protocol.name, protocol] as const))(
+    "%s: the runner's least memory for each boot path and no other, and tests on one of its paths",
+    (_, protocol) => {
+      expect(Object.keys(protocol.minimumMemory).sort()).toEqual([...protocol.bootPaths].sort());
+      for (const minimum of Object.values(protocol.minimumMemory)) expect(Number.isInteger(minimum.mib) && minimum.mib > 0).toBe(true);
+      expect(protocol.bootPaths).toContain(protocol.testBootPath);
+    },
+  );
+
   it.each(BOOT_PROTOCOLS.map((protocol) => [protocol.name, protocol] as const))('%s: says where each piece of boot information comes from', (_, protocol) => {
     for (const [piece, { provided, source }] of Object.entries(protocol.bootInformation)) {
       if (provided) expect(source.length, piece).toBeGreaterThan(0);
@@ -301,14 +309,14 @@ describe('the code and relocation models', () => {
 
 describe('the host packages', () => {
   it('give each boot path QEMU and OVMF, and GRUB only to multiboot2', () => {
-    for (const packages of [LIMINE_BOOT_PACKAGES, MULTIBOOT2_BOOT_PACKAGES]) {
-      expect(packages).toEqual(expect.arrayContaining([...DEBIAN_PACKAGES.qemu, ...DEBIAN_PACKAGES.ovmf, 'xorriso']));
-    }
-    expect(MULTIBOOT2_BOOT_PACKAGES).toEqual(expect.arrayContaining([...DEBIAN_PACKAGES.grubIso]));
-    expect(LIMINE_BOOT_PACKAGES.filter((name) => name.startsWith('grub'))).toEqual([]);
+    const multiboot2 = bootPackages(findBootProtocol('multiboot2')!, 'apt');
+    const limine = bootPackages(findBootProtocol('limine')!, 'apt');
+    for (const packages of [limine, multiboot2]) expect(packages).toEqual(expect.arrayContaining(['qemu-system-x86', 'ovmf', 'xorriso']));
+    expect(multiboot2).toEqual(expect.arrayContaining(['grub-pc-bin', 'grub-efi-amd64-bin', 'grub-common', 'mtools']));
+    expect(limine.filter((name) => name.startsWith('grub'))).toEqual([]);
     // The Limine runner fetches the release over HTTPS (curl, CA certificates) and builds its host
     // tool (make, gcc and the C library's headers).
-    expect(LIMINE_BOOT_PACKAGES).toEqual(expect.arrayContaining(['curl', 'ca-certificates', 'make', 'gcc', 'libc6-dev']));
+    expect(limine).toEqual(expect.arrayContaining(['curl', 'ca-certificates', 'make', 'gcc', 'libc6-dev']));
   });
 
   it('look for OVMF at absolute paths, each once, with a variable store only beside a code image', () => {

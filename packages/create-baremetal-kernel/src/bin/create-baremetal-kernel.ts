@@ -1,5 +1,5 @@
 // `npm create baremetal-kernel` / `npx create-baremetal-kernel`: scaffold a kernel.
-import { detectToolchainsFast } from '@baremetal-kernel/target/node';
+import { detectToolchainsFast } from '@baremetal-kernel/generators/node';
 import { processIo } from '../io.js';
 
 const io = processIo();

@@ -1,10 +1,17 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { BOOT_PROTOCOLS, didYouMean, type BootProtocolName } from '@baremetal-kernel/target';
-import { checkKernelImage, detectBootProtocol } from '../check/kernel-image.js';
-import { formatFinding, hasErrors, type Finding } from '../check/findings.js';
-import { kernelElfPath, MANIFEST_FILE, parseKernelManifest } from '../check/project.js';
+import { BOOT_PROTOCOLS, unknownChoice, type BootProtocolName } from '@baremetal-kernel/target';
+import {
+  checkKernelImage,
+  detectBootProtocol,
+  formatFinding,
+  hasErrors,
+  kernelElfPath,
+  MANIFEST_FILE,
+  parseKernelManifest,
+  type Finding,
+} from '@baremetal-kernel/check';
 import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
 import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
@@ -57,8 +64,7 @@ function isBootProtocolName(name: string): name is BootProtocolName {
 }
 
 function unknownProtocol(name: string): string {
-  const suggestion = didYouMean(name, PROTOCOL_NAMES);
-  return `unknown boot protocol '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (expected ${PROTOCOL_NAMES.join(' or ')})`;
+  return unknownChoice('boot protocol', name, PROTOCOL_NAMES);
 }
 
 function parseCheckArguments(args: readonly string[]): CheckArguments {

@@ -2,6 +2,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import {
   AUTO_TOOLCHAIN,
   crateNameProblem,
+  hostTools,
   resolveAutoToolchain,
   suggestCrateName,
   validateKernelRequest,
@@ -78,7 +79,7 @@ export function nextSteps(config: KernelConfig, report: ToolchainReport, cdPath:
 }
 
 export function missingBootTools(protocol: BootProtocol, onPath: (program: string) => boolean): string[] {
-  return protocol.hostTools.filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
+  return hostTools(protocol).filter((tool) => !tool.programs.some(onPath)).map((tool) => tool.name);
 }
 
 type Choices = Pick<CreateArguments, 'boot' | 'preset' | 'toolchain' | 'modules'>;

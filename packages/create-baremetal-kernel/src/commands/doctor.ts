@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { findOnPath, nodeProbe } from '@baremetal-kernel/target/node';
+import { findOnPath, nodeProbe } from '@baremetal-kernel/generators/node';
 import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
 import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';

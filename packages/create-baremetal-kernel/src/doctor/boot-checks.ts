@@ -1,31 +1,66 @@
-import { OVMF_FIRMWARE_LOCATIONS } from '@baremetal-kernel/target';
-import { absent, ok, ONLY_FOR_DEBUGGING, ONLY_FOR_LIMINE, ONLY_FOR_UEFI, type Check } from './check.js';
-import { versionLine, type DoctorMachine, type DoctorProbe } from './machine.js';
-import { installFix, type HostRequirement } from './packages.js';
-import type { PackageManager } from './platform.js';
+import { OVMF_FIRMWARE_LOCATIONS, type HostRequirementKey, type PackageManager } from '@baremetal-kernel/target';
+import type { BootNeed } from './boot-needs.js';
+import { absentFor, ok, type Check } from './check.js';
+import { checkGrubMkrescue, checkGrubPlatform, findGrub, GRUB_PLATFORMS, type GrubInstallation } from './grub-checks.js';
+import { versionLine, type DoctorMachine } from './machine.js';
+import { installFix } from './packages.js';
 
-/** QEMU boots every kernel (`cargo run`, `cargo test`); its version line says which QEMU it is. */
-export function checkQemu(probe: DoctorProbe, manager: PackageManager | undefined): Check {
-  const command = 'qemu-system-x86_64';
-  const fix = [installFix(manager, 'qemu')];
-  const path = probe.which(command);
-  if (path === undefined) return absent(command, 'not found', fix, true);
-  const firstLine = versionLine(probe, command);
-  if (!firstLine) return absent(command, `at ${path} fails \`${command} --version\``, fix, true);
-  return ok(command, `${firstLine} (${path})`);
+/** What every boot check may ask: the machine, its package manager, GRUB as found once. */
+export interface BootCheckContext {
+  readonly machine: DoctorMachine;
+  readonly manager: PackageManager | undefined;
+  /** grub-mkrescue and the directories it takes GRUB's platforms from, looked up on first use. */
+  readonly grub: () => GrubInstallation;
 }
 
-/** A tool the runner calls by name: found in PATH or not. */
-export function checkCommand(
-  probe: DoctorProbe,
-  manager: PackageManager | undefined,
-  command: string,
-  requirement: HostRequirement,
-  name = command,
-): Check {
+export function bootCheckContext(machine: DoctorMachine, manager: PackageManager | undefined): BootCheckContext {
+  let grub: GrubInstallation | undefined;
+  return { machine, manager, grub: () => (grub ??= findGrub(machine.probe)) };
+}
+
+/** One boot requirement's line of the report. */
+export type BootCheck = (context: BootCheckContext, need: BootNeed) => Check;
+
+/**
+ * The checks that need more than "is one of its programs in PATH", by requirement. Every other
+ * requirement a protocol's row names is checked by {@link checkProgram}.
+ */
+const BOOT_CHECKS: Readonly<Partial<Record<HostRequirementKey, BootCheck>>> = {
+  qemu: checkQemu,
+  grubMkrescue: checkGrubMkrescue,
+  grubBios: checkGrubPlatform(GRUB_PLATFORMS.bios),
+  grubUefi: checkGrubPlatform(GRUB_PLATFORMS.uefi),
+  timeout: checkTimeout,
+  ovmf: checkOvmf,
+};
+
+/** How the report names a requirement checked by {@link checkProgram}, where not by its first program. */
+const PROGRAM_LABELS: Readonly<Partial<Record<HostRequirementKey, string>>> = { mtools: 'mformat (mtools)' };
+
+export function checkBootNeed(context: BootCheckContext, need: BootNeed): Check {
+  return (BOOT_CHECKS[need.requirement.key] ?? checkProgram)(context, need);
+}
+
+/** A requirement the runner calls by name: any one of its programs found in PATH. */
+export function checkProgram(context: BootCheckContext, need: BootNeed): Check {
+  const { key, programs } = need.requirement;
+  if (programs.length === 0) throw new Error(`doctor has no check for '${key}', which is not a program: add one to BOOT_CHECKS`);
+  const name = PROGRAM_LABELS[key] ?? programs[0]!;
+  const path = programs.map((program) => context.machine.probe.which(program)).find((found) => found !== undefined);
+  if (path !== undefined) return ok(name, path, need.needed);
+  return absentFor(name, 'not found', [installFix(context.manager, key)], need);
+}
+
+/** QEMU boots every kernel (`cargo run`, `cargo test`); its version line says which QEMU it is. */
+function checkQemu(context: BootCheckContext, need: BootNeed): Check {
+  const { probe } = context.machine;
+  const command = need.requirement.programs[0]!;
+  const fix = [installFix(context.manager, 'qemu')];
   const path = probe.which(command);
-  if (path !== undefined) return ok(name, path);
-  return absent(name, 'not found', [installFix(manager, requirement)], true);
+  if (path === undefined) return absentFor(command, 'not found', fix, need);
+  const firstLine = versionLine(probe, command);
+  if (!firstLine) return absentFor(command, `at ${path} fails \`${command} --version\``, fix, need);
+  return ok(command, `${firstLine} (${path})`, need.needed);
 }
 
 /** Homebrew's coreutils caveat: its GNU tools go by their own names in this directory. */
@@ -35,47 +70,28 @@ const HOMEBREW_GNUBIN_PATH = 'export PATH="$(brew --prefix)/opt/coreutils/libexe
  * The runner bounds each boot with GNU `timeout`. macOS has none; Homebrew's coreutils installs it
  * as `gtimeout`, and as `timeout` only in its gnubin directory.
  */
-export function checkTimeout(probe: DoctorProbe, manager: PackageManager | undefined): Check {
+function checkTimeout(context: BootCheckContext, need: BootNeed): Check {
+  const { probe } = context.machine;
   const name = 'timeout (coreutils)';
   const path = probe.which('timeout');
-  if (path !== undefined) return ok(name, path);
+  if (path !== undefined) return ok(name, path, need.needed);
   const gtimeout = probe.which('gtimeout');
   if (gtimeout !== undefined) {
-    return absent(name, `not found, but ${gtimeout} is: put coreutils' gnubin first in PATH`, [HOMEBREW_GNUBIN_PATH], true);
+    return absentFor(name, `not found, but ${gtimeout} is: put coreutils' gnubin first in PATH`, [HOMEBREW_GNUBIN_PATH], need);
   }
-  const fix = [installFix(manager, 'timeout'), ...(manager === 'brew' ? [HOMEBREW_GNUBIN_PATH] : [])];
-  return absent(name, 'not found', fix, true);
+  const fix = [installFix(context.manager, 'timeout'), ...(context.manager === 'brew' ? [HOMEBREW_GNUBIN_PATH] : [])];
+  return absentFor(name, 'not found', fix, need);
 }
 
 /** UEFI firmware for `cargo run -- --uefi`: `$OVMF_CODE`, else the runner's list of locations. */
-export function checkOvmf(machine: DoctorMachine, manager: PackageManager | undefined): Check {
-  const { probe, ovmfCodeOverride } = machine;
+function checkOvmf(context: BootCheckContext, need: BootNeed): Check {
+  const { probe, ovmfCodeOverride } = context.machine;
   if (ovmfCodeOverride !== undefined && ovmfCodeOverride !== '') {
-    if (probe.isFile(ovmfCodeOverride)) return ok('OVMF', `${ovmfCodeOverride} (OVMF_CODE)`, false);
-    return absent('OVMF', `OVMF_CODE=${ovmfCodeOverride} does not exist; ${ONLY_FOR_UEFI}`, ['unset OVMF_CODE'], false);
+    if (probe.isFile(ovmfCodeOverride)) return ok('OVMF', `${ovmfCodeOverride} (OVMF_CODE)`, need.needed);
+    return absentFor('OVMF', `OVMF_CODE=${ovmfCodeOverride} does not exist`, ['unset OVMF_CODE'], need);
   }
   const found = OVMF_FIRMWARE_LOCATIONS.find((location) => probe.isFile(location.code));
-  if (found === undefined) return absent('OVMF', `not found; ${ONLY_FOR_UEFI}`, [installFix(manager, 'ovmf')], false);
+  if (found === undefined) return absentFor('OVMF', 'not found', [installFix(context.manager, 'ovmf')], need);
   const vars = found.vars !== undefined && probe.isFile(found.vars) ? ` with ${found.vars}` : '';
-  return ok('OVMF', `${found.code}${vars}`, false);
-}
-
-/** GDB, to attach to QEMU's GDB stub with the project's kernel.gdb; Homebrew calls it x86_64-elf-gdb. */
-export function checkGdb(probe: DoctorProbe, manager: PackageManager | undefined): Check {
-  const path = probe.which('gdb') ?? probe.which('x86_64-elf-gdb');
-  if (path !== undefined) return ok('gdb', path, false);
-  return absent('gdb', `not found; ${ONLY_FOR_DEBUGGING}`, [installFix(manager, 'gdb')], false);
-}
-
-/** A tool only the Limine runner calls: found in PATH, or a warning with its reason. */
-export function checkLimineTool(
-  probe: DoctorProbe,
-  manager: PackageManager | undefined,
-  commands: readonly string[],
-  requirement: HostRequirement,
-): Check {
-  const name = commands[0]!;
-  const path = commands.map((command) => probe.which(command)).find((found) => found !== undefined);
-  if (path !== undefined) return ok(name, path, false);
-  return absent(name, `not found; ${ONLY_FOR_LIMINE}`, [installFix(manager, requirement)], false);
+  return ok('OVMF', `${found.code}${vars}`, need.needed);
 }

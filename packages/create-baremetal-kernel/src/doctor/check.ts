@@ -1,3 +1,5 @@
+import type { BootNeed } from './boot-needs.js';
+
 /**
  * One line of the report. `missing`: something needed to build and boot kernels is absent (exit
  * status 1); `warning`: something optional is absent, or there is advice; `ok`: present.
@@ -25,11 +27,13 @@ export function absent(name: string, detail: string, fix: readonly string[], nee
   return { name, status: needed ? 'missing' : 'warning', detail, fix, needed };
 }
 
-/** Why OVMF and GRUB's UEFI platform are optional. */
+/** Absent boot requirement: missing when needed, otherwise a warning that says why it is optional. */
+export function absentFor(name: string, detail: string, fix: readonly string[], need: BootNeed): Check {
+  return absent(name, need.optional === undefined ? detail : `${detail}; ${need.optional}`, fix, need.needed);
+}
+
+/** Why what a runner uses only for UEFI is optional (OVMF, GRUB's UEFI platform). */
 export const ONLY_FOR_UEFI = 'only needed for `cargo run -- --uefi`';
 
-/** Why GDB is optional. */
+/** Why what a runner uses only to debug is optional (GDB). */
 export const ONLY_FOR_DEBUGGING = 'only needed to debug kernels: `cargo run -- --gdb` prints the GDB command to attach';
-
-/** Why curl, make and a C compiler are optional: the Limine runner fetches and builds Limine. */
-export const ONLY_FOR_LIMINE = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';

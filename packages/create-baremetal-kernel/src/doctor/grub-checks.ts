@@ -1,10 +1,11 @@
-import { absent, ok, ONLY_FOR_UEFI, type Check } from './check.js';
+import { hostRequirement } from '@baremetal-kernel/target';
+import type { BootCheck } from './boot-checks.js';
+import { absentFor, ok } from './check.js';
 import type { DoctorProbe } from './machine.js';
 import { installFix } from './packages.js';
-import type { PackageManager } from './platform.js';
 
-/** What the runner looks for, in its order (`build_iso` in templates/boot/multiboot2/runner.hbs). */
-export const GRUB_MKRESCUE_COMMANDS: readonly string[] = ['grub-mkrescue', 'grub2-mkrescue'];
+/** What the runner looks for, in its order (`build_iso` in templates/boot/multiboot2/fragments/runner_image.hbs). */
+const GRUB_MKRESCUE_COMMANDS = hostRequirement('grubMkrescue').programs;
 
 /** Homebrew's x86_64-elf-grub installs its tools with this prefix, which the runner does not look for. */
 const HOMEBREW_GRUB_MKRESCUE = 'x86_64-elf-grub-mkrescue';
@@ -28,55 +29,45 @@ export function grubLibraryDirectory(helpText: string): string | undefined {
   return /\[default=(\S+)\/<platform>\]/.exec(helpText)?.[1];
 }
 
-function findMkrescue(probe: DoctorProbe): { command: string; path: string } | undefined {
-  for (const command of GRUB_MKRESCUE_COMMANDS) {
-    const path = probe.which(command);
-    if (path !== undefined) return { command, path };
-  }
-  return undefined;
+/** grub-mkrescue as found on a machine, and where it takes GRUB's platforms from. */
+export interface GrubInstallation {
+  /** The first of the runner's names for it in PATH. */
+  readonly mkrescue: { readonly command: string; readonly path: string } | undefined;
+  /** Homebrew's prefixed grub-mkrescue, looked for only when the runner's names are not in PATH. */
+  readonly homebrewMkrescue: string | undefined;
+  readonly libraryDirectories: readonly string[];
 }
 
-function checkPlatform(
-  probe: DoctorProbe,
-  libraryDirectories: readonly string[],
-  platform: string,
-  needed: boolean,
-  fix: string,
-): Check {
-  const name = `GRUB ${platform} (${FIRMWARE_NAMES[platform] ?? platform})`;
-  const found = libraryDirectories.map((directory) => `${directory}/${platform}`).find((path) => probe.isDirectory(path));
-  if (found !== undefined) return ok(name, found, needed);
-  const where = `not found in ${libraryDirectories.join(', ')}`;
-  return absent(name, needed ? where : `${where}; ${ONLY_FOR_UEFI}`, [fix], needed);
-}
-
-/** grub-mkrescue, and the BIOS and UEFI platforms it puts on the ISO. */
-export function checkGrub(probe: DoctorProbe, manager: PackageManager | undefined): Check[] {
-  const mkrescue = findMkrescue(probe);
+export function findGrub(probe: DoctorProbe): GrubInstallation {
+  const mkrescue = GRUB_MKRESCUE_COMMANDS.map((command) => ({ command, path: probe.which(command) })).find(
+    (found): found is { command: string; path: string } => found.path !== undefined,
+  );
   const homebrewMkrescue = mkrescue === undefined ? probe.which(HOMEBREW_GRUB_MKRESCUE) : undefined;
-  const checks: Check[] = [];
-  if (mkrescue !== undefined) {
-    checks.push(ok(mkrescue.command, mkrescue.path));
-  } else if (homebrewMkrescue !== undefined) {
-    const link = homebrewMkrescue.replace(/x86_64-elf-grub-mkrescue$/, 'grub-mkrescue');
-    checks.push(
-      absent(
-        'grub-mkrescue',
-        `not found, but ${homebrewMkrescue} is: the runner runs grub-mkrescue`,
-        [`ln -s ${homebrewMkrescue} ${link}`],
-        true,
-      ),
-    );
-  } else {
-    checks.push(absent('grub-mkrescue', 'not found (nor grub2-mkrescue)', [installFix(manager, 'grubMkrescue')], true));
-  }
   const tool = mkrescue?.command ?? homebrewMkrescue;
   const help = tool === undefined ? undefined : probe.run(tool, ['--help']);
   const compiledIn = help?.ok ? grubLibraryDirectory(help.stdout) : undefined;
-  const libraryDirectories = compiledIn === undefined ? GRUB_LIBRARY_DIRECTORIES : [compiledIn];
-  checks.push(
-    checkPlatform(probe, libraryDirectories, GRUB_PLATFORMS.bios, true, installFix(manager, 'grubBios')),
-    checkPlatform(probe, libraryDirectories, GRUB_PLATFORMS.uefi, false, installFix(manager, 'grubUefi')),
-  );
-  return checks;
+  return { mkrescue, homebrewMkrescue, libraryDirectories: compiledIn === undefined ? GRUB_LIBRARY_DIRECTORIES : [compiledIn] };
+}
+
+/** grub-mkrescue, which makes the ISO: found, only under Homebrew's prefixed name, or absent. */
+export const checkGrubMkrescue: BootCheck = (context, need) => {
+  const { mkrescue, homebrewMkrescue } = context.grub();
+  if (mkrescue !== undefined) return ok(mkrescue.command, mkrescue.path, need.needed);
+  const [command, ...others] = GRUB_MKRESCUE_COMMANDS;
+  if (homebrewMkrescue !== undefined) {
+    const link = homebrewMkrescue.replace(/x86_64-elf-grub-mkrescue$/, 'grub-mkrescue');
+    return absentFor(command!, `not found, but ${homebrewMkrescue} is: the runner runs ${command}`, [`ln -s ${homebrewMkrescue} ${link}`], need);
+  }
+  return absentFor(command!, `not found (nor ${others.join(', ')})`, [installFix(context.manager, 'grubMkrescue')], need);
+};
+
+/** One of the GRUB platforms grub-mkrescue puts on the ISO, in its library directory. */
+export function checkGrubPlatform(platform: string): BootCheck {
+  return (context, need) => {
+    const { libraryDirectories } = context.grub();
+    const name = `GRUB ${platform} (${FIRMWARE_NAMES[platform] ?? platform})`;
+    const found = libraryDirectories.map((directory) => `${directory}/${platform}`).find((path) => context.machine.probe.isDirectory(path));
+    if (found !== undefined) return ok(name, found, need.needed);
+    return absentFor(name, `not found in ${libraryDirectories.join(', ')}`, [installFix(context.manager, need.requirement.key)], need);
+  };
 }

@@ -1,5 +1,6 @@
-/** The package managers `doctor` writes install commands for. */
-export type PackageManager = 'apt' | 'dnf' | 'pacman' | 'brew';
+import type { PackageManager } from '@baremetal-kernel/target';
+
+export type { PackageManager };
 
 export interface HostPlatform {
   /** What to call the system in the report, e.g. "Debian GNU/Linux 12 (bookworm)". */

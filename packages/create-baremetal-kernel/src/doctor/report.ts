@@ -1,7 +1,7 @@
-import { detectToolchains, type ToolchainName } from '@baremetal-kernel/target';
-import { checkCommand, checkGdb, checkLimineTool, checkOvmf, checkQemu, checkTimeout } from './boot-checks.js';
+import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, detectToolchains, type BootProtocol, type BootProtocolName, type ToolchainName } from '@baremetal-kernel/target';
+import { bootCheckContext, checkBootNeed } from './boot-checks.js';
+import { bootNeeds } from './boot-needs.js';
 import type { Check } from './check.js';
-import { checkGrub } from './grub-checks.js';
 import type { DoctorMachine } from './machine.js';
 import { detectPlatform, type HostPlatform } from './platform.js';
 import { checkCargo, checkProfiles, checkRustc, checkRustLld } from './rust-checks.js';
@@ -16,30 +16,26 @@ export interface DoctorReport {
 }
 
 /**
- * Runs every check against `machine`: Rust first, then what booting needs, then the UEFI extras,
- * then what only Limine kernels need, then the debugger.
+ * Runs every check against `machine`: Rust first, then what the protocols' runners need (their
+ * rows' `hostRequirements`), in the order of the target model's HOST_REQUIREMENTS.
  */
-export function diagnose(machine: DoctorMachine): DoctorReport {
+export function diagnose(
+  machine: DoctorMachine,
+  protocols: readonly BootProtocol[] = BOOT_PROTOCOLS,
+  defaultProtocol: BootProtocolName = DEFAULT_BOOT_PROTOCOL,
+): DoctorReport {
   const platform = detectPlatform(machine.os, machine.osRelease);
   const manager = platform.packageManager;
   const { probe } = machine;
   const toolchains = detectToolchains(probe);
   const rustLld = checkRustLld(toolchains, probe, manager);
+  const context = bootCheckContext(machine, manager);
   const checks: Check[] = [
     checkRustc(toolchains, probe),
     checkCargo(toolchains, probe, manager),
     ...checkProfiles(toolchains, manager),
     ...(rustLld === undefined ? [] : [rustLld]),
-    checkQemu(probe, manager),
-    ...checkGrub(probe, manager),
-    checkCommand(probe, manager, 'xorriso', 'xorriso'),
-    checkCommand(probe, manager, 'mformat', 'mtools', 'mformat (mtools)'),
-    checkTimeout(probe, manager),
-    checkOvmf(machine, manager),
-    checkLimineTool(probe, manager, ['curl'], 'curl'),
-    checkLimineTool(probe, manager, ['make'], 'make'),
-    checkLimineTool(probe, manager, ['cc', 'gcc', 'clang'], 'cCompiler'),
-    checkGdb(probe, manager),
+    ...bootNeeds(protocols, defaultProtocol).map((need) => checkBootNeed(context, need)),
   ];
   return {
     platform,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTemplates, loadTemplates, planKernel } from '@baremetal-kernel/generators';
 import { validateKernelRequest } from '@baremetal-kernel/target';
-import { buildRealKernel, COLD_BUILD_TIMEOUT, testCacheDirectory } from '../check-support.js';
+import { buildRealKernel, COLD_BUILD_TIMEOUT, testCacheDirectory } from '../../../check/test/e2e/real-kernel.js';
 import { temporaryDirectory } from '../support.js';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * The three packages as npm publishes them: each packed with `npm pack`, the tarballs installed
+ * The four packages as npm publishes them: each packed with `npm pack`, the tarballs installed
  * into an empty directory outside the repository, and used from there as a user would: both bins
  * through npx, and the plop generator through node-plop. What the tarballs lack (a file outside
  * "files", templates left in the monorepo) fails here and nowhere else.
@@ -13,7 +13,7 @@ import { temporaryDirectory } from '../support.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliRoot = join(repoRoot, 'packages', 'create-baremetal-kernel');
-const packageDirectories = ['target-model', 'generators', 'create-baremetal-kernel'].map((name) => join(repoRoot, 'packages', name));
+const packageDirectories = ['target-model', 'check', 'generators', 'create-baremetal-kernel'].map((name) => join(repoRoot, 'packages', name));
 /** node-plop as the repository has it (a devDependency), so the install finds it in npm's cache. */
 const nodePlopVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'node-plop', 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -89,6 +89,22 @@ describe('the packed packages, installed outside the repository', () => {
     const inRepository = run(process.execPath, [join(cliRoot, 'dist', 'baremetal-kernel.js'), 'list', '--json'], repoRoot);
     expect(inRepository.status).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual(JSON.parse(inRepository.stdout));
+  });
+
+  it('the checker imports there, as a package of its own', () => {
+    const script = `
+      import { checkKernelImage, ElfParseError, parseElf } from '@baremetal-kernel/check';
+      const text = new TextEncoder().encode('not a kernel');
+      let refused = '';
+      try { parseElf(text); } catch (error) { refused = error instanceof ElfParseError ? error.name : String(error); }
+      console.log(JSON.stringify({ findings: checkKernelImage(text), refused }));
+    `;
+    const result = run(process.execPath, ['--input-type=module', '--eval', script], installDirectory);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      findings: [{ level: 'error', message: 'not an ELF file: it does not start with the ELF magic 7f 45 4c 46' }],
+      refused: 'ElfParseError',
+    });
   });
 
   it('scaffolds with the CLI, and the plop generator through node-plop writes the same files', () => {

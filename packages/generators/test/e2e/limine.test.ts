@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkKernelImage, ET_EXEC, parseElf, permissions } from '@baremetal-kernel/check';
 import { LIMINE, LIMINE_RELEASE } from '@baremetal-kernel/target';
 import { cacheDirectory, cargo, generate, kernelElf, run } from './support.js';
 
@@ -43,19 +44,25 @@ describe('a generated Limine kernel', () => {
   }, BUILD_TIMEOUT);
 
   it('loads in the higher half with R+X, R and R+W segments on pages of their own', () => {
-    const headers = run('readelf', ['--file-header', '--program-headers', '--wide', kernelElf(targetDirectory, NAME)]).output;
-    expect(headers).toMatch(/Type:\s+EXEC/);
-    expect(headers).toMatch(/Entry point address:\s+0xffffffff80000000/);
-    const loads = [...headers.matchAll(/^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)\s+\S+\s+\S+\s+(0x[0-9a-f]+)\s+([RWE ]+?)\s+0x1000$/gm)].map(
-      (match) => ({ start: BigInt(match[1]!), size: BigInt(match[2]!), flags: match[3]!.replace(/\s/g, '') }),
-    );
-    expect(loads.map((load) => load.flags)).toEqual(['RE', 'R', 'RW']);
-    for (const load of loads) expect(load.start >= 0xffffffff80000000n).toBe(true);
+    const elf = parseElf(readFileSync(kernelElf(targetDirectory, NAME)));
+    expect(elf.type).toBe(ET_EXEC);
+    expect(elf.entry).toBe(0xffffffff80000000n);
+    const loads = elf.loadSegments;
+    expect(loads.map((load) => permissions(load.flags))).toEqual(['r-x', 'r--', 'rw-']);
+    for (const load of loads) {
+      expect(load.vaddr >= 0xffffffff80000000n).toBe(true);
+      expect(load.align).toBe(0x1000n);
+    }
     // Limine refuses segments with different permissions in one 4 KiB page.
     for (let index = 1; index < loads.length; index++) {
       const previous = loads[index - 1]!;
-      expect((previous.start + previous.size - 1n) / 4096n < loads[index]!.start / 4096n).toBe(true);
+      expect((previous.vaddr + previous.memsz - 1n) / 4096n < loads[index]!.vaddr / 4096n).toBe(true);
     }
+  });
+
+  it('passes every check of the Limine loader rules (baremetal-kernel check)', () => {
+    const findings = checkKernelImage(readFileSync(kernelElf(targetDirectory, NAME)), 'limine');
+    expect(findings.filter((finding) => finding.level !== 'ok')).toEqual([]);
   });
 
   it('carries the requests between their markers, with the base revision tag and every ID of the model', () => {
@@ -119,7 +126,9 @@ describe.each(['x86-64-v2', 'x86-64-v3'])('a Limine kernel with the %s preset', 
     const build = cargo(presetDirectory, ['build'], options);
     expect(build.status, build.output).toBe(0);
     expect(build.output).not.toMatch(/^warning/m);
-    expect(run('readelf', ['--file-header', kernelElf(presetTarget, NAME)]).output).toMatch(/Entry point address:\s+0xffffffff80000000/);
+    const bytes = readFileSync(kernelElf(presetTarget, NAME));
+    expect(parseElf(bytes).entry).toBe(0xffffffff80000000n);
+    expect(checkKernelImage(bytes, 'limine').filter((finding) => finding.level !== 'ok')).toEqual([]);
   }, BUILD_TIMEOUT);
 });
 

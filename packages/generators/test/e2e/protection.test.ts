@@ -9,8 +9,10 @@
  * Limine kernels: the image's section bounds are checked in the ELF here; the boots run only where
  * a Limine release is at hand (LIMINE_DIR).
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cacheDirectory, cargo, generate, kernelElf, run } from './support.js';
+import { parseElf, permissions, symbolValue, type ParsedElf } from '@baremetal-kernel/check';
+import { cacheDirectory, cargo, generate, kernelElf } from './support.js';
 
 const NAME = 'protection-os';
 const BUILD_TIMEOUT = 300_000;
@@ -45,22 +47,12 @@ function expectProtectionTestsPass(output: string) {
   }
 }
 
-/** The address of each symbol `nm` lists for an ELF. */
-function symbols(elf: string): Map<string, bigint> {
-  const listing = run('nm', [elf]);
-  expect(listing.status, listing.output).toBe(0);
-  const entries = [...listing.output.matchAll(/^([0-9a-f]{16}) \w (\S+)$/gm)].map((m) => [m[2]!, BigInt(`0x${m[1]!}`)] as const);
-  return new Map(entries);
-}
-
-/** The loadable segments of an ELF: virtual range and flags (R, W, E), from `readelf -lW`. */
-function loadSegments(elf: string) {
-  const headers = run('readelf', ['-lW', elf]);
-  expect(headers.status, headers.output).toBe(0);
-  return [...headers.output.matchAll(/^ {2}LOAD +0x[0-9a-f]+ (0x[0-9a-f]+) 0x[0-9a-f]+ 0x[0-9a-f]+ (0x[0-9a-f]+) ([RWE ]{3})/gm)].map((m) => ({
-    start: BigInt(m[1]!),
-    end: BigInt(m[1]!) + BigInt(m[2]!),
-    flags: m[3]!.replace(/ /g, ''),
+/** The loadable segments of an ELF: virtual range and permissions (`r-x` style). */
+function loadSegments(elf: ParsedElf) {
+  return elf.loadSegments.map((segment) => ({
+    start: segment.vaddr,
+    end: segment.vaddr + segment.memsz,
+    flags: permissions(segment.flags),
   }));
 }
 
@@ -69,29 +61,24 @@ function loadSegments(elf: string) {
  * the ELF's own segments: all code (the only executable segments) lies in [__text_start,
  * __text_end), every writable segment in [__data_start, __kernel_end).
  */
-function expectSectionBounds(elf: string) {
-  const table = symbols(elf);
-  const bound = (name: string) => {
-    const address = table.get(name);
-    expect(address, name).toBeDefined();
-    return address!;
-  };
+function expectSectionBounds(path: string) {
+  const elf = parseElf(readFileSync(path));
   const [kernelStart, textStart, textEnd, dataStart, kernelEnd] = [
     '__kernel_start',
     '__text_start',
     '__text_end',
     '__data_start',
     '__kernel_end',
-  ].map(bound) as [bigint, bigint, bigint, bigint, bigint];
+  ].map((name) => symbolValue(elf, name)) as [bigint, bigint, bigint, bigint, bigint];
   for (const address of [kernelStart, textStart, textEnd, dataStart, kernelEnd]) expect(address % PAGE_SIZE).toBe(0n);
   expect(kernelStart <= textStart && textStart < textEnd && textEnd <= dataStart && dataStart < kernelEnd).toBe(true);
   const segments = loadSegments(elf);
-  expect(segments.some((segment) => segment.flags.includes('E'))).toBe(true);
+  expect(segments.some((segment) => segment.flags.includes('x'))).toBe(true);
   for (const segment of segments) {
     const shown = `${segment.flags} segment ${segment.start.toString(16)}-${segment.end.toString(16)}`;
     expect(segment.start >= kernelStart && segment.end <= kernelEnd, shown).toBe(true);
-    if (segment.flags.includes('E')) expect(segment.start >= textStart && segment.end <= textEnd, shown).toBe(true);
-    if (segment.flags.includes('W')) expect(segment.start >= dataStart, shown).toBe(true);
+    if (segment.flags.includes('x')) expect(segment.start >= textStart && segment.end <= textEnd, shown).toBe(true);
+    if (segment.flags.includes('w')) expect(segment.start >= dataStart, shown).toBe(true);
   }
 }
 

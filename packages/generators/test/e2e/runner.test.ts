@@ -22,7 +22,16 @@ import {
   qemuCpuModel,
   type KernelRequest,
 } from '@baremetal-kernel/target';
-import { KERNEL_COMMAND_LINE, availableBootProtocols, compileTemplates, kernelView, loadTemplates, planKernel } from '../../src/index.js';
+import {
+  FRAGMENTS_FOLDER,
+  KERNEL_COMMAND_LINE,
+  availableBootProtocols,
+  compileTemplates,
+  kernelView,
+  loadTemplates,
+  planKernel,
+  renderCompiled,
+} from '../../src/index.js';
 import { kernelConfig } from '../support.js';
 
 // Each test starts a few short processes, many tests at once: well under a second each on an idle
@@ -156,6 +165,8 @@ interface Protocol {
   commandLine: (cmdline: string) => string;
   /** Where the kernel is copied in the staging folder. */
   stagedKernel: string;
+  /** The BOOT values it takes, as its refusal of another lists them. */
+  bootChoices: string;
 }
 
 const MULTIBOOT2: Protocol = {
@@ -165,6 +176,7 @@ const MULTIBOOT2: Protocol = {
   configFile: 'boot/grub/grub.cfg',
   commandLine: (cmdline) => `    multiboot2 /boot/kernel.elf ${cmdline}`,
   stagedKernel: 'boot/kernel.elf',
+  bootChoices: 'bios, uefi or direct',
 };
 const LIMINE: Protocol = {
   boot: 'limine',
@@ -173,6 +185,7 @@ const LIMINE: Protocol = {
   configFile: 'boot/limine/limine.conf',
   commandLine: (cmdline) => `    cmdline: ${cmdline}`,
   stagedKernel: 'boot/kernel',
+  bootChoices: 'bios or uefi',
 };
 
 interface Runner {
@@ -188,7 +201,12 @@ function runnerFor(protocol: Protocol, request: Partial<KernelRequest> = {}): Ru
 /** The runner rendered with another OVMF search list (the real one depends on the machine). */
 function runnerWithOvmfCandidates(protocol: Protocol, ovmfCandidates: string[]): Runner {
   const view = { ...kernelView(kernelConfig({ boot: protocol.boot })), ovmfCandidates };
-  return { protocol, text: templates.get(`boot/${protocol.boot}/runner.hbs`)!(view) };
+  // The common skeleton, with the protocol's fragments as planKernel gives them.
+  const fragments = `boot/${protocol.boot}/${FRAGMENTS_FOLDER}`;
+  const partials = Object.fromEntries(
+    [...templates].filter(([path]) => path.startsWith(fragments)).map(([path, render]) => [path.slice(fragments.length, -'.hbs'.length), render]),
+  );
+  return { protocol, text: renderCompiled('kernel/runner.hbs', templates.get('kernel/runner.hbs')!, view, partials) };
 }
 
 interface RunOptions {
@@ -665,8 +683,10 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
       expectOneLineError(await run(runner, { args: ['--uefi', '--frobnicate'] }), /^runner: unknown option '--frobnicate' \(try: cargo run -- --help\)$/m);
     });
 
-    it('refuses a BOOT value it does not know in one line', async () => {
-      expectOneLineError(await run(runner, { env: { BOOT: 'floppy' } }), /^runner: BOOT must be .*, not 'floppy'$/m);
+    it('refuses a BOOT value it does not know in one line, naming the ones it takes', async () => {
+      expectOneLineError(await run(runner, { env: { BOOT: 'floppy' } }), new RegExp(`^runner: BOOT must be ${protocol.bootChoices}, not 'floppy'$`, 'm'));
+      // The values are whole words: a prefix or suffix of one is refused too.
+      for (const near of ['bio', 'uefix']) expectOneLineError(await run(runner, { env: { BOOT: near } }), /^runner: BOOT must be /m);
     });
 
     it('prints its usage for --help (status 0) and when given no kernel (status 2)', async () => {

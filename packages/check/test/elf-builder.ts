@@ -1,0 +1,274 @@
+/**
+ * Synthetic kernels for the checker's tests: byte patching, a tiny ELF64 builder, Multiboot2
+ * headers and ELF notes, each written from the specification rather than from the code under test.
+ * The CLI's `check` tests use them too (packages/create-baremetal-kernel/test/check-support.ts).
+ */
+import { ET_EXEC, PT_LOAD } from '../src/elf.js';
+export { ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_LOAD, PT_NOTE } from '../src/elf.js';
+
+// ---------------------------------------------------------------------------------------------
+// Byte patching
+// ---------------------------------------------------------------------------------------------
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export const getU16 = (bytes: Uint8Array, offset: number): number => view(bytes).getUint16(offset, true);
+export const getU32 = (bytes: Uint8Array, offset: number): number => view(bytes).getUint32(offset, true);
+export const getU64 = (bytes: Uint8Array, offset: number): bigint => view(bytes).getBigUint64(offset, true);
+export const setU16 = (bytes: Uint8Array, offset: number, value: number): void => view(bytes).setUint16(offset, value, true);
+export const setU32 = (bytes: Uint8Array, offset: number, value: number): void => view(bytes).setUint32(offset, value >>> 0, true);
+export const setU64 = (bytes: Uint8Array, offset: number, value: bigint): void => view(bytes).setBigUint64(offset, value, true);
+
+/** Little-endian bytes of 64-bit words (the layout of Limine IDs, tags and markers in memory). */
+export function wordBytes(...words: readonly (bigint | string)[]): Uint8Array {
+  const bytes = new Uint8Array(words.length * 8);
+  words.forEach((word, index) => setU64(bytes, index * 8, BigInt(word)));
+  return bytes;
+}
+
+export function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal ELF64 builder (ELF-64 Object File Format 1.5, §3 and §7)
+// ---------------------------------------------------------------------------------------------
+
+
+export interface SegmentSpec {
+  readonly type?: number;
+  readonly flags: number;
+  readonly vaddr: bigint;
+  /** File-backed contents (p_filesz = its length). */
+  readonly data?: Uint8Array;
+  /** p_memsz; defaults to the data's length. */
+  readonly memsz?: bigint;
+  readonly align?: bigint;
+}
+
+export interface ElfSpec {
+  readonly type?: number;
+  readonly machine?: number;
+  readonly entry: bigint;
+  readonly segments: readonly SegmentSpec[];
+}
+
+export interface BuiltElf {
+  readonly bytes: Uint8Array;
+  /** The file offset of each segment's data, in the order given. */
+  readonly dataOffsets: readonly number[];
+}
+
+const HEADER_SIZE = 64;
+const PROGRAM_HEADER_SIZE = 56;
+const PAGE = 0x1000;
+
+/** An ELF64 executable: header, program headers, then each segment's data at a page-congruent offset. */
+export function buildElf(spec: ElfSpec): BuiltElf {
+  const tableEnd = HEADER_SIZE + spec.segments.length * PROGRAM_HEADER_SIZE;
+  const dataOffsets: number[] = [];
+  let cursor = tableEnd;
+  for (const segment of spec.segments) {
+    const congruent = Number(segment.vaddr % BigInt(PAGE));
+    let offset = Math.floor(cursor / PAGE) * PAGE + congruent;
+    if (offset < cursor) offset += PAGE;
+    dataOffsets.push(offset);
+    cursor = offset + (segment.data?.length ?? 0);
+  }
+  const bytes = new Uint8Array(cursor);
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0); // magic, ELFCLASS64, ELFDATA2LSB, EV_CURRENT
+  setU16(bytes, 16, spec.type ?? ET_EXEC);
+  setU16(bytes, 18, spec.machine ?? 62);
+  setU32(bytes, 20, 1);
+  setU64(bytes, 24, spec.entry);
+  setU64(bytes, 32, BigInt(HEADER_SIZE)); // e_phoff
+  setU16(bytes, 52, HEADER_SIZE); // e_ehsize
+  setU16(bytes, 54, PROGRAM_HEADER_SIZE);
+  setU16(bytes, 56, spec.segments.length);
+  spec.segments.forEach((segment, index) => {
+    const at = HEADER_SIZE + index * PROGRAM_HEADER_SIZE;
+    const size = BigInt(segment.data?.length ?? 0);
+    setU32(bytes, at, segment.type ?? PT_LOAD);
+    setU32(bytes, at + 4, segment.flags);
+    setU64(bytes, at + 8, BigInt(dataOffsets[index]!));
+    setU64(bytes, at + 16, segment.vaddr);
+    setU64(bytes, at + 24, segment.vaddr);
+    setU64(bytes, at + 32, size);
+    setU64(bytes, at + 40, segment.memsz ?? size);
+    setU64(bytes, at + 48, segment.align ?? BigInt(PAGE));
+    if (segment.data) bytes.set(segment.data, dataOffsets[index]!);
+  });
+  return { bytes, dataOffsets };
+}
+
+/** The file offset of program header `index` (in a builder- or linker-made ELF: e_phoff = 64). */
+export function programHeaderOffset(bytes: Uint8Array, index: number): number {
+  return Number(getU64(bytes, 32)) + index * getU16(bytes, 54);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multiboot2 headers (Multiboot2 specification 2.0, §3.1.1-§3.1.3) and ELF notes (gABI)
+// ---------------------------------------------------------------------------------------------
+
+/** §3.1.2: the header magic, written out here rather than taken from the model under test. */
+export const MULTIBOOT2_MAGIC = 0xe85250d6;
+
+/** §3.1.3: u16 type, u16 flags, u32 size (default 8 + the payload), the payload, zero-padded to 8 bytes. */
+export function multiboot2Tag(type: number, flags = 0, payload: Uint8Array = new Uint8Array(0), size = 8 + payload.length): Uint8Array {
+  const tag = new Uint8Array(Math.ceil((8 + payload.length) / 8) * 8);
+  setU16(tag, 0, type);
+  setU16(tag, 2, flags);
+  setU32(tag, 4, size);
+  tag.set(payload, 8);
+  return tag;
+}
+
+/** §3.1.3: the end tag (type 0, flags 0, size 8). */
+export const MULTIBOOT2_END_TAG = multiboot2Tag(0);
+
+/** §3.1.2: the checksum that makes magic + architecture + header_length + checksum 0 mod 2^32. */
+export function multiboot2Checksum(architecture: number, headerLength: number): number {
+  return (2 ** 32 - ((MULTIBOOT2_MAGIC + architecture + headerLength) % 2 ** 32)) % 2 ** 32;
+}
+
+export interface Multiboot2HeaderSpec {
+  /** Default 0 (i386). */
+  readonly architecture?: number;
+  /** Default: the 16 fixed bytes plus the tags. */
+  readonly headerLength?: number;
+  /** Default: the correct one for the fields. */
+  readonly checksum?: number;
+  /** Default: only the end tag. */
+  readonly tags?: Uint8Array;
+}
+
+/** §3.1.1-§3.1.3: magic, architecture, header_length, checksum, then the tags. */
+export function multiboot2Header(spec: Multiboot2HeaderSpec = {}): Uint8Array {
+  const tags = spec.tags ?? MULTIBOOT2_END_TAG;
+  const architecture = spec.architecture ?? 0;
+  const headerLength = spec.headerLength ?? 16 + tags.length;
+  const header = new Uint8Array(16 + tags.length);
+  setU32(header, 0, MULTIBOOT2_MAGIC);
+  setU32(header, 4, architecture);
+  setU32(header, 8, headerLength);
+  setU32(header, 12, spec.checksum ?? multiboot2Checksum(architecture, headerLength));
+  header.set(tags, 16);
+  return header;
+}
+
+/** `size` zero bytes with `part` at `offset` (cut off where the file ends). */
+export function placeAt(part: Uint8Array, offset: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  bytes.set(part.subarray(0, Math.max(0, size - offset)), offset);
+  return bytes;
+}
+
+/** gABI: u32 namesz (with the NUL), u32 descsz, u32 type, the name and the descriptor, each padded to `alignment`. */
+export function elfNote(name: string, type: number, descriptor: Uint8Array, alignment = 4): Uint8Array {
+  const pad = (length: number): number => Math.ceil(length / alignment) * alignment;
+  const nameBytes = new TextEncoder().encode(`${name}\0`);
+  const note = new Uint8Array(pad(12 + nameBytes.length) + pad(descriptor.length));
+  setU32(note, 0, nameBytes.length);
+  setU32(note, 4, descriptor.length);
+  setU32(note, 8, type);
+  note.set(nameBytes, 12);
+  note.set(descriptor, pad(12 + nameBytes.length));
+  return note;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section headers and a symbol table (ELF-64 Object File Format 1.5, §4-§6)
+// ---------------------------------------------------------------------------------------------
+
+/** §6: one Elf64_Sym. `info` is st_info (binding << 4 | type), `shndx` st_shndx. */
+export interface SymbolSpec {
+  readonly name: string;
+  readonly value: bigint;
+  readonly size?: bigint;
+  readonly info?: number;
+  readonly shndx?: number;
+}
+
+/** Where {@link withSymbols} put things, for tests that corrupt them. */
+export interface SectionLayout {
+  readonly bytes: Uint8Array;
+  /** File offset of the section header table (e_shoff). */
+  readonly tableOffset: number;
+  /** File offsets of .strtab, .shstrtab and .symtab's data. */
+  readonly strtabOffset: number;
+  readonly shstrtabOffset: number;
+  readonly symtabOffset: number;
+}
+
+const SECTION_HEADER_SIZE = 64;
+const SYMBOL_SIZE = 24;
+
+/** A string table (§5): a NUL, then each string with its NUL; returns the table and each string's offset. */
+function stringTable(strings: readonly string[]): { table: Uint8Array; offsets: number[] } {
+  const offsets: number[] = [];
+  const parts: Uint8Array[] = [new Uint8Array(1)];
+  let length = 1;
+  for (const text of strings) {
+    offsets.push(length);
+    const encoded = new TextEncoder().encode(`${text}\0`);
+    parts.push(encoded);
+    length += encoded.length;
+  }
+  return { table: concat(...parts), offsets };
+}
+
+const align8 = (value: number): number => Math.ceil(value / 8) * 8;
+
+/**
+ * `bytes` (an ELF64 file) with sections appended: [0] SHT_NULL, [1] .symtab (SHT_SYMTAB, sh_link 2,
+ * the null symbol then `symbols`), [2] .strtab, [3] .shstrtab (e_shstrndx), then the section header
+ * table, and e_shoff, e_shentsize, e_shnum, e_shstrndx set to them.
+ */
+export function withSymbols(bytes: Uint8Array, symbols: readonly SymbolSpec[]): SectionLayout {
+  const names = stringTable(symbols.map((symbol) => symbol.name));
+  const sectionNames = stringTable(['.symtab', '.strtab', '.shstrtab']);
+  const symtab = new Uint8Array((symbols.length + 1) * SYMBOL_SIZE);
+  symbols.forEach((symbol, index) => {
+    const at = (index + 1) * SYMBOL_SIZE;
+    setU32(symtab, at, names.offsets[index]!);
+    symtab[at + 4] = symbol.info ?? 0x10; // STB_GLOBAL, STT_NOTYPE
+    setU16(symtab, at + 6, symbol.shndx ?? 1);
+    setU64(symtab, at + 8, symbol.value);
+    setU64(symtab, at + 16, symbol.size ?? 0n);
+  });
+  const strtabOffset = bytes.length;
+  const shstrtabOffset = strtabOffset + names.table.length;
+  const symtabOffset = align8(shstrtabOffset + sectionNames.table.length);
+  const tableOffset = align8(symtabOffset + symtab.length);
+  const file = new Uint8Array(tableOffset + 4 * SECTION_HEADER_SIZE);
+  file.set(bytes, 0);
+  file.set(names.table, strtabOffset);
+  file.set(sectionNames.table, shstrtabOffset);
+  file.set(symtab, symtabOffset);
+  const header = (index: number, name: number, type: number, offset: number, size: number, link = 0, entsize = 0) => {
+    const at = tableOffset + index * SECTION_HEADER_SIZE;
+    setU32(file, at, name);
+    setU32(file, at + 4, type);
+    setU64(file, at + 24, BigInt(offset));
+    setU64(file, at + 32, BigInt(size));
+    setU32(file, at + 40, link);
+    setU64(file, at + 48, 1n);
+    setU64(file, at + 56, BigInt(entsize));
+  };
+  header(1, sectionNames.offsets[0]!, 2, symtabOffset, symtab.length, 2, SYMBOL_SIZE);
+  header(2, sectionNames.offsets[1]!, 3, strtabOffset, names.table.length);
+  header(3, sectionNames.offsets[2]!, 3, shstrtabOffset, sectionNames.table.length);
+  setU64(file, 40, BigInt(tableOffset)); // e_shoff
+  setU16(file, 58, SECTION_HEADER_SIZE); // e_shentsize
+  setU16(file, 60, 4); // e_shnum
+  setU16(file, 62, 3); // e_shstrndx
+  return { bytes: file, tableOffset, strtabOffset, shstrtabOffset, symtabOffset };
+}

@@ -1,0 +1,152 @@
+/**
+ * The checker on images that are not kernels, truncated or corrupted: findings with an error,
+ * never an exception.
+ */
+import { describe, expect, it } from 'vitest';
+import { LIMINE, MULTIBOOT2 } from '@baremetal-kernel/target';
+import { checkKernelImage } from '../src/kernel-image.js';
+import { ElfParseError, parseElf } from '../src/parse.js';
+import { buildElf, concat, PF_R, PF_W, PF_X, withSymbols, wordBytes } from './elf-builder.js';
+
+/** An ELF that is neither protocol's kernel: a code segment and nothing else. */
+const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, vaddr: 0x100000n, data: new Uint8Array(16) }] }).bytes;
+
+describe('images that are not x86_64 ELF64 kernels', () => {
+  it('rejects an ELF32 file, a big-endian file and one without program headers', () => {
+    const elf32 = PLAIN_ELF.slice();
+    elf32[4] = 1;
+    expect(checkKernelImage(elf32, 'multiboot2')[0]).toEqual({
+      level: 'error',
+      message: 'ELF class is 1 (ELF32), an x86_64 kernel must be ELF64 (class 2)',
+    });
+    const bigEndian = PLAIN_ELF.slice();
+    bigEndian[5] = 2;
+    expect(checkKernelImage(bigEndian, 'limine')[0]?.message).toBe(
+      'ELF data encoding is 2, an x86_64 kernel must be little-endian (ELFDATA2LSB = 1)',
+    );
+    const noHeaders = PLAIN_ELF.slice();
+    noHeaders[56] = 0;
+    expect(checkKernelImage(noHeaders, 'limine')).toEqual([
+      { level: 'error', message: 'the ELF file has no program headers: a loader has nothing to load' },
+    ]);
+  });
+});
+
+/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Under Stryker (which sets STRYKER_MUTATOR_WORKER in its test runners) the two robustness tests
+ * below run once per mutant they reach, nearly every one, on instrumented code many times slower:
+ * there they sample less, so that they stay well inside vitest's 5 s test timeout on a busy machine
+ * (a timeout would count as a kill). The rule tests (*-rules.test.ts, elf.test.ts, sections.test.ts) are
+ * what kill the checker's mutants; these guard against exceptions.
+ */
+const UNDER_MUTATION = process.env.STRYKER_MUTATOR_WORKER !== undefined;
+/** Rounds of random corruption per protocol. */
+const CORRUPTION_ROUNDS = UNDER_MUTATION ? 100 : 2000;
+/** Truncations: every length below this (the ELF and program headers), then every 61st. */
+const EVERY_LENGTH_BELOW = UNDER_MUTATION ? 320 : 1024;
+
+// 2000 rounds take about 3 s alone, longer while the other packages' tests share the two cores.
+describe('robustness against malformed images', { timeout: 30_000 }, () => {
+  const multiboot2Header = (() => {
+    const header = new Uint8Array(24);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, MULTIBOOT2.headerMagic, true);
+    view.setUint32(8, 24, true);
+    view.setUint32(12, (0x1_0000_0000 - ((MULTIBOOT2.headerMagic + 24) % 0x1_0000_0000)) >>> 0, true);
+    view.setUint32(20, 8, true); // end tag: type 0, flags 0, size 8
+    return header;
+  })();
+  const note = concat(new Uint8Array([4, 0, 0, 0, 8, 0, 0, 0, 18, 0, 0, 0, 0x58, 0x65, 0x6e, 0]), wordBytes(0x101000n));
+  const images = {
+    multiboot2: buildElf({
+      entry: 0x101000n,
+      segments: [
+        { flags: PF_R, vaddr: 0x100000n, data: multiboot2Header },
+        { type: 4, flags: PF_R, vaddr: 0x100020n, data: note, align: 4n },
+        { flags: PF_R | PF_X, vaddr: 0x101000n, data: new Uint8Array(32) },
+        { flags: PF_R | PF_W, vaddr: 0x102000n, data: new Uint8Array(8), memsz: 0x1000n },
+      ],
+    }).bytes,
+    limine: buildElf({
+      entry: 0xffff_ffff_8000_0000n,
+      segments: [
+        { flags: PF_R | PF_X, vaddr: 0xffff_ffff_8000_0000n, data: new Uint8Array(16) },
+        {
+          flags: PF_R | PF_W,
+          vaddr: 0xffff_ffff_8000_1000n,
+          data: wordBytes(...LIMINE.requestsStartMarker, ...LIMINE.baseRevisionMagic, 6n, ...LIMINE.requests.hhdm, 0n, 0n, ...LIMINE.requestsEndMarker),
+        },
+      ],
+    }).bytes,
+  } as const;
+
+  for (const [protocol, image] of Object.entries(images) as Array<['multiboot2' | 'limine', Uint8Array]>) {
+    it(`${protocol}: the intact synthetic image passes`, () => {
+      const findings = checkKernelImage(image, protocol);
+      expect(findings.filter((finding) => finding.level !== 'ok')).toEqual([]);
+    });
+
+    it(`${protocol}: every truncation gives findings with an error, never an exception`, () => {
+      // Every length through the headers, then a sample through the data.
+      const lengths = Array.from({ length: image.length }, (_, length) => length).filter((length) => length < EVERY_LENGTH_BELOW || length % 61 === 0);
+      for (const length of lengths) {
+        const findings = checkKernelImage(image.subarray(0, length), protocol);
+        expect(findings.some((finding) => finding.level === 'error'), `truncated to ${length} bytes`).toBe(true);
+      }
+    });
+
+    it(`${protocol}: random corruption of headers and data never throws`, () => {
+      const next = random(protocol.length);
+      for (let round = 0; round < CORRUPTION_ROUNDS; round++) {
+        const copy = image.slice();
+        const flips = 1 + Math.floor(next() * 8);
+        for (let flip = 0; flip < flips; flip++) {
+          // Mostly the ELF header and program headers, where offsets and sizes live.
+          const position = next() < 0.7 ? Math.floor(next() * 300) : Math.floor(next() * copy.length);
+          copy[position] = Math.floor(next() * 256);
+        }
+        const findings = checkKernelImage(copy, round % 3 === 0 ? undefined : protocol);
+        expect(findings.length, `round ${round}`).toBeGreaterThan(0);
+        for (const finding of findings) expect(['ok', 'warning', 'error']).toContain(finding.level);
+      }
+    });
+  }
+
+  it('parseElf on truncated and corrupted section and symbol tables: an ElfParseError or a result, nothing else', () => {
+    const layout = withSymbols(images.multiboot2, [
+      { name: '__bss_start', value: 0x102000n },
+      { name: '__bss_end', value: 0x103000n },
+    ]);
+    const image = layout.bytes;
+    const next = random(7);
+    const outcomes = new Set<string>();
+    for (let round = 0; round < CORRUPTION_ROUNDS; round++) {
+      const copy = round % 4 === 0 ? image.slice(0, Math.floor(next() * image.length)) : image.slice();
+      for (let flip = 0; flip < 1 + Math.floor(next() * 4); flip++) {
+        // Mostly the section header fields of the ELF header and the tables at the end.
+        const position = next() < 0.3 ? 40 + Math.floor(next() * 24) : layout.strtabOffset + Math.floor(next() * (image.length - layout.strtabOffset));
+        if (position < copy.length) copy[position] = Math.floor(next() * 256);
+      }
+      try {
+        parseElf(copy);
+        outcomes.add('parsed');
+      } catch (error) {
+        expect(error, `round ${round}`).toBeInstanceOf(ElfParseError);
+        outcomes.add('refused');
+      }
+    }
+    expect([...outcomes].sort()).toEqual(['parsed', 'refused']);
+  });
+});
