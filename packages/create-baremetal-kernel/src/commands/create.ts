@@ -30,7 +30,8 @@ import { VERSION } from '../version.js';
 /** The edges the command needs; tests pass fakes. */
 export interface CreateDependencies {
   readonly detectToolchains: () => Promise<ToolchainReport>;
-  readonly templates: () => CompiledTemplates;
+  /** The compiled kernel templates; a promise, so that a bundle loads them only when needed. */
+  readonly templates: () => Promise<CompiledTemplates>;
   /** Loaded only when a person is asked something. */
   readonly prompter: () => Promise<Prompter>;
   /** Whether a program is on PATH (for the hints at the end). */
@@ -156,8 +157,11 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     io.stdout(`${VERSION}\n`);
     return EXIT.ok;
   }
-  // Detection starts processes: let it run while the rest is decided.
+  // Detection starts processes and the templates load: let both go on while the rest is decided.
   const detection = deps.detectToolchains();
+  const loading = deps.templates();
+  // Marks a rejection as handled if the command ends (say, on a bad name) before it needs them.
+  loading.catch(() => undefined);
   const interactive = io.interactive && !args.yes;
   let prompter: Prompter | undefined;
   const ask = async () => (prompter ??= await deps.prompter());
@@ -171,7 +175,7 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   if (interactive) checkDestination(location.directory, destination);
 
   const toolchains = await detection;
-  const templates = deps.templates();
+  const templates = await loading;
   const choices = interactive ? await askMissingChoices(args, toolchains, availableBootProtocols(templates), await ask()) : args;
 
   const validation = validateKernelRequest(
