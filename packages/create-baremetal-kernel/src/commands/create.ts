@@ -2,7 +2,6 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import {
   AUTO_TOOLCHAIN,
   crateNameProblem,
-  resolveAutoToolchain,
   suggestCrateName,
   validateKernelRequest,
   type BootProtocol,
@@ -16,9 +15,10 @@ import {
   availableBootProtocols,
   checkDestination,
   generateKernelPending,
+  promptChoices,
   promptedOptions,
   type CompiledTemplates,
-  type OptionChoice,
+  type PromptContext,
 } from '@baremetal-kernel/generators';
 import { CREATE_USAGE, parseCreateArguments, type CreateArguments } from '../create-args.js';
 import { CliError } from '../errors.js';
@@ -88,33 +88,28 @@ type Choices = Pick<CreateArguments, 'boot' | 'preset' | 'toolchain' | 'modules'
  * Asks for every option of the kernel that was not given (the name is asked before, see `create`),
  * in the order of {@link KERNEL_OPTIONS}. Toolchain choices say whether this machine has them.
  */
-async function askMissingChoices(args: CreateArguments, report: ToolchainReport, bootProtocols: readonly string[], prompter: Prompter): Promise<Choices> {
+async function askMissingChoices(
+  args: CreateArguments,
+  context: PromptContext,
+  available: Partial<Record<keyof Choices, readonly string[]>>,
+  prompter: Prompter,
+): Promise<Choices> {
   const answers: Record<string, string | readonly string[] | undefined> = {};
   for (const option of promptedOptions(KERNEL_OPTIONS)) {
     if (option.key === 'name') continue;
-    const given = args[option.key as keyof Choices];
+    const key = option.key as keyof Choices;
+    const given = args[key];
     if (given !== undefined) {
-      answers[option.key] = given;
+      answers[key] = given;
       continue;
     }
-    const choices = (option.choices as readonly OptionChoice[])
-      .filter((choice) => option.key !== 'boot' || bootProtocols.includes(choice.value))
-      .map((choice) => ({ value: choice.value, description: choiceNote(option.key, choice, report) }));
-    if (option.type === 'list') {
-      answers[option.key] = await prompter.checkbox({ message: option.prompt, choices });
-    } else {
-      const initial = option.key === 'toolchain' ? resolveAutoToolchain(report) : option.default;
-      answers[option.key] = await prompter.select({ message: option.prompt, choices, default: initial });
-    }
+    const { choices, default: initial } = promptChoices(option, context, available[key]);
+    answers[key] =
+      option.type === 'list'
+        ? await prompter.checkbox({ message: option.prompt, choices })
+        : await prompter.select({ message: option.prompt, choices, default: initial });
   }
   return answers as Choices;
-}
-
-/** A choice's description in a prompt: its summary, and for toolchains whether this machine has it. */
-function choiceNote(key: string, choice: OptionChoice, report: ToolchainReport): string {
-  const status = key === 'toolchain' ? report.statuses.find((candidate) => candidate.name === choice.value) : undefined;
-  if (!status) return choice.summary;
-  return `${choice.summary} (${status.usable ? 'found on this machine' : `not set up: ${status.detail}`})`;
 }
 
 /** Said after a bad name that came from the directory: the directory itself may keep its name. */
@@ -176,7 +171,7 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
 
   const toolchains = await detection;
   const templates = await loading;
-  const choices = interactive ? await askMissingChoices(args, toolchains, availableBootProtocols(templates), await ask()) : args;
+  const choices = interactive ? await askMissingChoices(args, { toolchains }, { boot: availableBootProtocols(templates) }, await ask()) : args;
 
   const validation = validateKernelRequest(
     { name: location.name, boot: choices.boot, preset: choices.preset, toolchain: choices.toolchain ?? AUTO_TOOLCHAIN, modules: choices.modules },
