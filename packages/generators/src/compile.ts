@@ -7,8 +7,12 @@ import Handlebars from 'handlebars';
 import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
 import type { TemplateSet } from './templates.js';
 
-/** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
-export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true } as const;
+/**
+ * Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly; Handlebars'
+ * own helpers only (if, unless, each, with), so `{{name}}` compiles to a field read rather than a
+ * look-up among helpers first.
+ */
+export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true, knownHelpersOnly: true } as const;
 
 /**
  * Handlebars compiles a template when it is first called, so a syntax error surfaces when it is
