@@ -4,6 +4,7 @@ import {
   FRAGMENTS_FOLDER,
   GeneratorError,
   compileTemplates,
+  comparePaths,
   loadTemplates,
   outputPath,
   planKernel,
@@ -207,5 +208,22 @@ describe('fragments: what each protocol puts into the common templates', () => {
     // On a line of its own, a fragment replaces the line.
     expect(plan.files[0]!.contents).toBe('# test-os\nGRUB boots it.\nend\n');
     expect(() => planKernel(kernelConfig({ boot: 'limine' }), templates)).toThrowError(/template kernel\/README\.md\.hbs: .*intro/);
+  });
+});
+
+describe('comparePaths', () => {
+  it('orders every planned kernel as localeCompare does, case aside and _ before /', () => {
+    const real = compileTemplates(loadTemplates());
+    for (const boot of BOOT_PROTOCOLS) {
+      const paths = planKernel(kernelConfig({ boot: boot.name }), real).files.map((file) => file.path);
+      expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b)));
+    }
+    expect(['src/boot/mod.rs', 'README.md', 'src/boot_info.rs', 'build.rs', '.cargo/config.toml'].sort(comparePaths)).toEqual([
+      '.cargo/config.toml',
+      'build.rs',
+      'README.md',
+      'src/boot_info.rs',
+      'src/boot/mod.rs',
+    ]);
   });
 });
