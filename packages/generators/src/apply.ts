@@ -179,9 +179,22 @@ export function applyPlanPending(plan: KernelPlan, directory: string, options: A
   return {
     written: plan.files.map((file) => file.path),
     replaced,
-    finish: () => settle(() => rmSync(staging!, { recursive: true, force: true })),
+    finish: () => settle(() => removeStaging(staging!)),
     undo: () => settle(takeBack),
   };
+}
+
+/**
+ * Removes the staging directory once its files are in place. Usually all that is left is its two
+ * empty directories: three rmdir calls, rather than a recursive removal that reads every level.
+ */
+function removeStaging(staging: string): void {
+  try {
+    for (const leftover of [join(staging, 'files'), join(staging, 'replaced'), staging]) rmdirSync(leftover);
+  } catch {
+    // Directories merged into existing ones, or files set aside: remove whatever remains.
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Moves the staged tree `from` into `to`: directories merge, anything else replaces (set aside first). */
