@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOOT_PROTOCOLS } from '@baremetal-kernel/target';
+import { BOOT_PROTOCOLS, PRESETS, TOOLCHAINS } from '@baremetal-kernel/target';
 import {
   FRAGMENTS_FOLDER,
   GeneratorError,
@@ -10,6 +10,7 @@ import {
   planKernel,
   precompileTemplatesModule,
   renderTemplate,
+  type CompiledTemplates,
 } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
@@ -82,6 +83,22 @@ describe('precompileTemplatesModule', () => {
     const module = (await import(url)) as { templates: Map<string, (view: unknown) => string> };
     expect(module.templates.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
     expect(() => module.templates.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
+  });
+
+  it('renders every planned kernel exactly as the templates compiled at run time do', async () => {
+    const real = loadTemplates();
+    const source = precompileTemplatesModule(real);
+    const url = `data:text/javascript;base64,${Buffer.from(source.replace("'handlebars/runtime.js'", JSON.stringify(import.meta.resolve('handlebars/runtime.js')))).toString('base64')}`;
+    const precompiled = ((await import(url)) as { templates: CompiledTemplates }).templates;
+    const compiled = compileTemplates(real);
+    for (const boot of BOOT_PROTOCOLS) {
+      for (const preset of PRESETS) {
+        for (const toolchain of TOOLCHAINS) {
+          const config = kernelConfig({ boot: boot.name, preset: preset.name, toolchain: toolchain.name });
+          expect(planKernel(config, precompiled)).toEqual(planKernel(config, compiled));
+        }
+      }
+    }
   });
 });
 
