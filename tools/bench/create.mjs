@@ -23,7 +23,7 @@ const contenders = [
   { label: 'node -e 0 (start-up floor)', argv: (_dir) => ['-e', '0'] },
   {
     label: 'create-baremetal-kernel --yes',
-    argv: (dir) => [join(repoRoot, 'packages/create-baremetal-kernel/dist/create-baremetal-kernel.js'), dir, '--yes'],
+    argv: (dir) => [join(repoRoot, 'packages/create-baremetal-kernel/bin/create-baremetal-kernel.js'), dir, '--yes'],
   },
   {
     label: 'create-vite --template vanilla-ts',

@@ -1,7 +1,7 @@
 // Builds the published CLI: both bins bundled and minified with esbuild, the kernel templates
 // precompiled into the bundle (so the Handlebars compiler is never loaded), and the prompts
 // library split into a chunk that loads only when someone is asked a question.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,6 +26,8 @@ const precompiledTemplates = {
   },
 };
 
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
+
 const entries = ['create-baremetal-kernel', 'baremetal-kernel'];
 await build({
   entryPoints: entries.map((name) => join(packageRoot, 'src', 'bin', `${name}.ts`)),
@@ -36,9 +38,18 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
-  // CommonJS dependencies of the prompts call require('node:tty'): give every chunk a require.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  // CommonJS dependencies of the prompts call require('node:tty'): give chunks a require (and
+  // take it out below from those that never call it).
+  banner: { js: REQUIRE_BANNER },
   plugins: [precompiledTemplates],
   logLevel: 'warning',
 });
-for (const name of entries) chmodSync(join(outdir, `${name}.js`), 0o755);
+// Building a require costs every chunk that loads a few milliseconds of start-up: keep it only
+// where one is called. The bins in bin/ load the entry chunks, so no chunk needs a #! line.
+for (const file of readdirSync(outdir)) {
+  const path = join(outdir, file);
+  const code = readFileSync(path, 'utf8');
+  if (!code.startsWith(REQUIRE_BANNER)) throw new Error(`${file} does not start with the require banner`);
+  const body = code.slice(REQUIRE_BANNER.length);
+  if (!/\brequire\(/.test(body)) writeFileSync(path, body.replace(/^\n/, ''));
+}

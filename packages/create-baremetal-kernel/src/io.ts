@@ -1,3 +1,5 @@
+import { isatty } from 'node:tty';
+
 /** What a command may touch of the outside world, so tests can run commands in memory. */
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -8,15 +10,24 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/**
+ * The process's own streams, each opened on its first write: Node builds a stream object (and
+ * loads the modules behind it) the first time `process.stdout` or `process.stderr` is read, which
+ * a run that never writes to one should not pay. `isatty` asks about the descriptors without that.
+ */
 export function processIo(): Io {
   return {
-    stdout: pipeTolerantWriter(process.stdout),
-    stderr: pipeTolerantWriter(process.stderr),
+    stdout: pipeTolerantWriter(() => process.stdout),
+    stderr: pipeTolerantWriter(() => process.stderr),
     cwd: process.cwd(),
     env: process.env,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    interactive: isatty(STDIN) && isatty(STDOUT),
   };
 }
+
+/** File descriptors of standard input and output (POSIX). */
+const STDIN = 0;
+const STDOUT = 1;
 
 /** Signal numbers (POSIX), for the shell's convention of exiting with 128 + the number. */
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15 };
@@ -35,13 +46,18 @@ export const EXIT = {
  * possibly before the command finished its work. Once the reader is gone, later output is dropped,
  * as a program killed by SIGPIPE would have lost it; other errors still surface.
  */
-export function pipeTolerantWriter(stream: NodeJS.WritableStream): (text: string) => void {
+export function pipeTolerantWriter(open: () => NodeJS.WritableStream): (text: string) => void {
+  let stream: NodeJS.WritableStream | undefined;
   let readerGone = false;
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    readerGone = true;
-  });
   return (text) => {
-    if (!readerGone) stream.write(text);
+    if (readerGone) return;
+    if (stream === undefined) {
+      stream = open();
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        readerGone = true;
+      });
+    }
+    stream.write(text);
   };
 }

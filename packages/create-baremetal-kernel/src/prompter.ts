@@ -7,7 +7,7 @@ export interface Choice {
 
 export interface Prompter {
   input(options: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
-  select(options: { message: string; choices: readonly Choice[]; default?: string }): Promise<string>;
+  select(options: { message: string; choices: readonly Choice[]; default?: string | undefined }): Promise<string>;
   /** Any number of the choices (none is an answer too). */
   checkbox(options: { message: string; choices: readonly Choice[] }): Promise<string[]>;
 }

@@ -295,7 +295,7 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
       ['boot/multiboot2/linker.ld.hbs', () => ''],
     ]);
     const cwd = temporaryDirectory();
-    const { status, stderr } = await create(['os', '--yes'], { cwd, deps: { templates: () => broken } });
+    const { status, stderr } = await create(['os', '--yes'], { cwd, deps: { templates: () => Promise.resolve(broken) } });
     expect(status).toBe(1);
     expect(stderr).toMatch(/^error: cannot write os: (ENOTDIR|EEXIST)/);
     expect(readdirSync(cwd)).toEqual([]);
@@ -323,9 +323,9 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
   });
 
   it('rejects a boot protocol the templates do not cover', async () => {
-    const onlyLimine = new Map([...fakeDependencies().templates()].filter(([path]) => !path.startsWith('boot/multiboot2/')));
+    const onlyLimine = new Map([...(await fakeDependencies().templates())].filter(([path]) => !path.startsWith('boot/multiboot2/')));
     const cwd = temporaryDirectory();
-    const { status, stderr } = await create(['os', '--boot', 'multiboot2'], { cwd, deps: { templates: () => onlyLimine } });
+    const { status, stderr } = await create(['os', '--boot', 'multiboot2'], { cwd, deps: { templates: () => Promise.resolve(onlyLimine) } });
     expect(status).toBe(1);
     expect(stderr).toBe('error: the multiboot2 boot protocol has no kernel templates in this version of baremetal-kernel\n');
     expect(readdirSync(cwd)).toEqual([]);

@@ -80,7 +80,7 @@ export function fakeDependencies(overrides: Partial<CreateDependencies> & { repo
   const report = overrides.report ?? SYSTEM_MACHINE;
   return {
     detectToolchains: () => Promise.resolve(report),
-    templates: () => templates,
+    templates: () => Promise.resolve(templates),
     prompter: scriptedPrompter(undefined),
     onPath: () => true,
     watchSignals: () => ({ received: () => Promise.resolve(undefined), stop: () => undefined }),

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GeneratorError } from './errors.js';
 import type { KernelPlan } from './plan.js';
@@ -153,12 +153,17 @@ export function applyPlanPending(plan: KernelPlan, directory: string, options: A
     const setAside = join(staging, 'replaced');
     mkdirSync(files);
     mkdirSync(setAside);
+    // Everything under `files` is new: each directory is made once, as a file first needs it.
+    const staged = new Set([files]);
     for (const file of plan.files) {
       const path = join(files, file.path);
-      makeDirectories(dirname(path));
-      writeFileSync(path, file.contents);
-      // The umask may have cleared bits that the plan asks for (the runner's execute bits).
-      chmodSync(path, file.mode);
+      const parent = dirname(path);
+      if (!staged.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        staged.add(parent);
+      }
+      // The mode as the plan asks, less what the user's umask clears (as for any new file).
+      writeFileSync(path, file.contents, { mode: file.mode });
     }
     moveInto(files, target, setAside, moves);
   } catch (error) {
@@ -174,9 +179,22 @@ export function applyPlanPending(plan: KernelPlan, directory: string, options: A
   return {
     written: plan.files.map((file) => file.path),
     replaced,
-    finish: () => settle(() => rmSync(staging!, { recursive: true, force: true })),
+    finish: () => settle(() => removeStaging(staging!)),
     undo: () => settle(takeBack),
   };
+}
+
+/**
+ * Removes the staging directory once its files are in place. Usually all that is left is its two
+ * empty directories: three rmdir calls, rather than a recursive removal that reads every level.
+ */
+function removeStaging(staging: string): void {
+  try {
+    for (const leftover of [join(staging, 'files'), join(staging, 'replaced'), staging]) rmdirSync(leftover);
+  } catch {
+    // Directories merged into existing ones, or files set aside: remove whatever remains.
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Moves the staged tree `from` into `to`: directories merge, anything else replaces (set aside first). */

@@ -7,8 +7,12 @@ import Handlebars from 'handlebars';
 import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
 import type { TemplateSet } from './templates.js';
 
-/** Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly. */
-export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true } as const;
+/**
+ * Rust and TOML are not HTML: no escaping; strict, so a misspelt field fails loudly; Handlebars'
+ * own helpers only (if, unless, each, with), so `{{name}}` compiles to a field read rather than a
+ * look-up among helpers first.
+ */
+export const HANDLEBARS_OPTIONS = { noEscape: true, strict: true, knownHelpersOnly: true } as const;
 
 /**
  * Handlebars compiles a template when it is first called, so a syntax error surfaces when it is
@@ -28,19 +32,66 @@ export function renderTemplate(name: string, source: string, view: unknown): str
   return renderCompiled(name, compileOne(Handlebars.create(), source), view);
 }
 
+/** The name, in a precompiled module, of the function that returns a piece of the templates' text. */
+const TEXT_PIECE = 'text';
+
+/**
+ * Handlebars' JavaScript compiler, except that a template's literal text (most of every template)
+ * becomes `text(start, end)`, a slice of one string that holds all of it, instead of a string
+ * literal inside the template's function. A bundle's templates then cost one string to parse, and
+ * each function compiled on its first call is a few lines instead of a whole Rust file.
+ *
+ * It overrides `pushSource`, where Handlebars 4 writes out the text gathered since the last
+ * mustache (its `pendingContent`); the result is checked against the ordinary compiler's on every
+ * configuration (test/plan.test.ts).
+ */
+/** Handlebars' compiler class, which its type declarations leave out. */
+type WithCompilerClass = { JavaScriptCompiler: unknown };
+
+function textTableCompiler(handlebars: typeof Handlebars, pieces: { text: string }) {
+  type Internals = {
+    pendingContent: string | undefined;
+    pendingLocation: unknown;
+    source: { push(source: unknown): void };
+    appendToBuffer(source: string, location: unknown): unknown;
+  };
+  const Base = (handlebars as unknown as WithCompilerClass).JavaScriptCompiler as new () => Internals;
+  class TextTableCompiler extends Base {
+    pushSource(this: Internals, source: unknown): void {
+      if (this.pendingContent) {
+        const start = pieces.text.length;
+        pieces.text += this.pendingContent;
+        this.source.push(this.appendToBuffer(`${TEXT_PIECE}(${start}, ${pieces.text.length})`, this.pendingLocation));
+        this.pendingContent = undefined;
+      }
+      if (source) this.source.push(source);
+    }
+  }
+  // Block programs are compiled by `new this.compiler()`: the same compiler for them.
+  Object.assign(TextTableCompiler.prototype, { compiler: TextTableCompiler });
+  return TextTableCompiler;
+}
+
 /**
  * An ES module exporting the templates precompiled, for a bundle: `export const templates`, a Map
- * from template path to function, built on `handlebars/runtime`.
+ * from template path to function, built on `handlebars/runtime`, with the templates' text in one
+ * string (see {@link textTableCompiler}).
  */
 export function precompileTemplatesModule(templates: TemplateSet): string {
+  const handlebars = Handlebars.create();
+  const pieces = { text: '' };
+  (handlebars as unknown as WithCompilerClass).JavaScriptCompiler = textTableCompiler(handlebars, pieces);
   const entries = [...templates].map(([name, source]) => {
-    const spec = Handlebars.precompile(source, HANDLEBARS_OPTIONS);
+    const spec = handlebars.precompile(source, HANDLEBARS_OPTIONS);
     return `  [${JSON.stringify(name)}, runtime.template(${String(spec)})],`;
   });
   return [
     '// Generated from templates/ by precompileTemplatesModule: do not edit.',
     "import Handlebars from 'handlebars/runtime.js';",
     'const runtime = Handlebars.create();',
+    '// The text of every template, once; each template takes its pieces by offset.',
+    `const TEXT = ${JSON.stringify(pieces.text)};`,
+    `const ${TEXT_PIECE} = (start, end) => TEXT.slice(start, end);`,
     'export const templates = new Map([',
     ...entries,
     ']);',

@@ -4,17 +4,18 @@ import { resolve } from 'node:path';
 import { applyPlanPending, checkDestination, replacedPaths, type ApplyOptions } from './apply.js';
 import { GeneratorError } from './errors.js';
 import { planKernel, type KernelPlan } from './plan.js';
-import { compileTemplates } from './compile.js';
 import type { CompiledTemplates } from './render.js';
-import { loadTemplates } from './templates.js';
 
 export interface GenerateOptions extends ApplyOptions {
   /** Where the project goes. */
   readonly directory: string;
   /** Plan and check everything, write nothing. */
   readonly dryRun?: boolean;
-  /** Compiled templates (a bundle's precompiled ones); by default, templates/ compiled now. */
-  readonly templates?: CompiledTemplates;
+  /**
+   * The compiled templates: a bundle's precompiled ones, or `compileTemplates(loadTemplates())`.
+   * Required, so that generating never loads the Handlebars compiler unless the caller does.
+   */
+  readonly templates: CompiledTemplates;
 }
 
 export interface GenerateResult {
@@ -45,7 +46,7 @@ export interface PendingGenerateResult extends GenerateResult {
 
 /** {@link generateKernel}, with the last step (keep it, or take it back) left to the caller. */
 export function generateKernelPending(config: KernelConfig, options: GenerateOptions): PendingGenerateResult {
-  const plan = planKernel(config, options.templates ?? compileTemplates(loadTemplates()));
+  const plan = planKernel(config, options.templates);
   if (options.dryRun) {
     checkDestination(options.directory, options, plan);
     const target = resolve(options.directory);

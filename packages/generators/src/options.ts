@@ -13,6 +13,8 @@ import {
   PRESETS,
   TOOLCHAINS,
   crateNameProblem,
+  resolveAutoToolchain,
+  type ToolchainReport,
 } from '@baremetal-kernel/target';
 
 /** One allowed value of an option, with its one-line description. */
@@ -31,8 +33,21 @@ interface OptionRow {
   readonly help: string;
 }
 
+/** What a prompt knows of the machine it runs on. */
+export interface PromptContext {
+  readonly toolchains: ToolchainReport;
+}
+
+/** An option whose prompt depends on the machine: its default there, and a note on each choice. */
+interface MachineAware {
+  /** The prompt's default on this machine, where that is not `default` (which means "decide later"). */
+  readonly machineDefault?: (context: PromptContext) => string;
+  /** What this machine says of a choice, added to its summary in a prompt. */
+  readonly machineNote?: (value: string, context: PromptContext) => string | undefined;
+}
+
 /** A value that is one of `choices` when there are any, else free text (checked by the model). */
-export interface StringOption extends OptionRow {
+export interface StringOption extends OptionRow, MachineAware {
   readonly type: 'string';
   /** How `--help` shows the value: `<protocol>`. */
   readonly valueName: string;
@@ -47,7 +62,7 @@ export interface StringOption extends OptionRow {
 }
 
 /** A comma-separated list of values from `choices`. */
-export interface ListOption extends OptionRow {
+export interface ListOption extends OptionRow, MachineAware {
   readonly type: 'list';
   readonly valueName: string;
   readonly default: readonly string[];
@@ -121,6 +136,13 @@ export const KERNEL_OPTIONS = [
     ],
     help: 'Rust toolchain profile',
     prompt: 'Rust toolchain',
+    // A person is offered what `auto` would pick, and told which profiles this machine has.
+    machineDefault: ({ toolchains }) => resolveAutoToolchain(toolchains),
+    machineNote: (value, { toolchains }) => {
+      const status = toolchains.statuses.find((candidate) => candidate.name === value);
+      if (status === undefined) return undefined;
+      return status.usable ? 'found on this machine' : `not set up: ${status.detail}`;
+    },
   },
 ] as const satisfies readonly CreateOption[];
 
@@ -133,6 +155,23 @@ export function promptedOptions(options: readonly CreateOption[]): PromptedOptio
     (option): option is PromptedOption =>
       option.type !== 'boolean' && option.prompt !== undefined && (option.type === 'string' || option.choices.length > 0),
   );
+}
+
+/**
+ * A prompt's choices and default on this machine: each choice's summary with what the machine says
+ * of it, only the values in `available` when given (say, the protocols with templates), and the
+ * machine's default where the option has one.
+ */
+export function promptChoices(option: PromptedOption, context: PromptContext, available?: readonly string[]) {
+  const choices = (option.choices ?? [])
+    .filter((choice) => available === undefined || available.includes(choice.value))
+    .map((choice) => {
+      const note = option.machineNote?.(choice.value, context);
+      return { value: choice.value, description: note === undefined ? choice.summary : `${choice.summary} (${note})` };
+    });
+  // A list starts with nothing chosen; one value starts at the machine's default, else the row's.
+  const initial = option.type === 'string' ? (option.machineDefault?.(context) ?? option.default) : undefined;
+  return { choices, default: initial };
 }
 
 /** `util.parseArgs`'s option table for these rows (lists are strings, split by {@link splitList}). */

@@ -4,8 +4,10 @@
  */
 import { AUTO_TOOLCHAIN, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
 import type { NodePlopAPI } from 'node-plop';
+import { compileTemplates } from './compile.js';
 import { generateKernel, resolveConfig } from './generate.js';
 import { nodeProbe } from './node-probe.js';
+import { loadTemplates } from './templates.js';
 import { KERNEL_OPTIONS, promptedOptions, type PromptedOption } from './options.js';
 
 export const WRITE_KERNEL_ACTION = 'baremetal-kernel:write-kernel';
@@ -38,7 +40,7 @@ export default function baremetalKernelPlopfile(plop: NodePlopAPI): void {
     const needsDetection = (request.toolchain ?? AUTO_TOOLCHAIN) === AUTO_TOOLCHAIN || request.toolchain === 'system';
     const config = resolveConfig(request, needsDetection ? { detected: detectToolchains(nodeProbe()) } : {});
     const directory = request.directory ?? config.name;
-    const result = generateKernel(config, { directory, dryRun: request.dryRun ?? false, force: request.force ?? false });
+    const result = generateKernel(config, { directory, templates: compileTemplates(loadTemplates()), dryRun: request.dryRun ?? false, force: request.force ?? false });
     return `${request.dryRun ? 'would write' : 'wrote'} ${result.files.length} files to ${directory}`;
   });
 

@@ -63,6 +63,19 @@ describe('applyPlan: a user\'s directory and files', () => {
     }
   });
 
+  it('gives files the modes the plan asks for, less what a private umask clears', () => {
+    const previous = process.umask(0o077);
+    try {
+      applyPlan(plan, join(parent, 'os'));
+      expect(statSync(join(parent, 'os', 'Cargo.toml')).mode & 0o777).toBe(0o600);
+      // Still executable by its owner: `cargo run` runs it.
+      expect(statSync(join(parent, 'os', 'runner')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(parent, 'os', 'src')).mode & 0o777).toBe(0o700);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
   it('stages inside the destination, so the parent directory never sees a staging directory', async () => {
     mkdirSync(join(parent, 'os'));
     const seen: string[] = [];

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GeneratorError, compileTemplates, generateKernel, resolveConfig } from '../src/index.js';
+import { GeneratorError, compileTemplates, generateKernel, loadTemplates, resolveConfig } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
 const templates = compileTemplates(
@@ -41,10 +41,10 @@ describe('generateKernel', () => {
     expect(readdirSync(directory)).toEqual(['notes.txt']);
   });
 
-  it("without templates given, plans from the repository's templates/", () => {
+  it("plans from the repository's templates/, compiled", () => {
     const directory = join(scratch(), 'os');
     mkdirSync(directory);
-    const { files } = generateKernel(kernelConfig(), { directory, dryRun: true });
+    const { files } = generateKernel(kernelConfig(), { directory, templates: compileTemplates(loadTemplates()), dryRun: true });
     expect(files).toEqual(expect.arrayContaining(['Cargo.toml', 'build.rs', 'runner', 'src/main.rs', 'src/boot/multiboot2.rs']));
     expect(existsSync(join(directory, 'Cargo.toml'))).toBe(false);
   });

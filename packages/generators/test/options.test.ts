@@ -1,7 +1,16 @@
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
-import { BOOT_PROTOCOLS, PRESETS, TOOLCHAINS } from '@baremetal-kernel/target';
-import { KERNEL_OPTIONS, optionsAsJson, parseArgsOptions, promptedOptions, renderOptionsHelp, splitList, type CreateOption } from '../src/index.js';
+import { AUTO_TOOLCHAIN_SUMMARY, BOOT_PROTOCOLS, PRESETS, TOOLCHAINS, type ToolchainReport } from '@baremetal-kernel/target';
+import {
+  KERNEL_OPTIONS,
+  optionsAsJson,
+  parseArgsOptions,
+  promptChoices,
+  promptedOptions,
+  renderOptionsHelp,
+  splitList,
+  type CreateOption,
+} from '../src/index.js';
 import baremetalKernelPlopfile from '../src/plopfile.js';
 
 describe('the one description of the create options', () => {
@@ -70,5 +79,40 @@ describe('the one description of the create options', () => {
     expect(prompts[3]!.default).toBe('auto');
     expect(prompts[0]!.validate!('my-os')).toBe(true);
     expect(prompts[0]!.validate!('My_OS')).toMatch(/uppercase/);
+  });
+});
+
+describe('prompts on this machine', () => {
+  const machine: ToolchainReport = {
+    rustc: undefined,
+    statuses: [
+      { name: 'rustup-stable', usable: false, detail: 'rustup is not installed', fix: [] },
+      { name: 'rustup-nightly', usable: true, detail: 'nightly with rust-src', fix: [] },
+      { name: 'system', usable: false, detail: 'no system rustc found', fix: [] },
+    ],
+    recommended: 'rustup-nightly',
+    systemVendorDirectory: undefined,
+  };
+  const prompted = (key: string) => promptedOptions(KERNEL_OPTIONS).find((option) => option.key === key)!;
+
+  it("offers the toolchain auto would pick, and says which profiles this machine has", () => {
+    const { choices, default: initial } = promptChoices(prompted('toolchain'), { toolchains: machine });
+    expect(initial).toBe('rustup-nightly');
+    const description = (value: string) => choices.find((choice) => choice.value === value)!.description;
+    expect(description('rustup-nightly')).toMatch(/\(found on this machine\)$/);
+    expect(description('system')).toMatch(/\(not set up: no system rustc found\)$/);
+    // `auto` is no profile: its summary stands alone.
+    expect(description('auto')).toBe(AUTO_TOOLCHAIN_SUMMARY);
+  });
+
+  it('keeps the row default and plain summaries for options that do not depend on the machine', () => {
+    const { choices, default: initial } = promptChoices(prompted('preset'), { toolchains: machine });
+    expect(initial).toBe(prompted('preset').default);
+    expect(choices).toEqual(PRESETS.map(({ name, summary }) => ({ value: name, description: summary })));
+  });
+
+  it('offers only the available values when told which are', () => {
+    const { choices } = promptChoices(prompted('boot'), { toolchains: machine }, ['limine']);
+    expect(choices.map((choice) => choice.value)).toEqual(['limine']);
   });
 });

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { BOOT_PROTOCOLS } from '@baremetal-kernel/target';
+import { BOOT_PROTOCOLS, PRESETS, TOOLCHAINS } from '@baremetal-kernel/target';
 import {
   FRAGMENTS_FOLDER,
   GeneratorError,
   compileTemplates,
+  comparePaths,
   loadTemplates,
   outputPath,
   planKernel,
   precompileTemplatesModule,
   renderTemplate,
+  type CompiledTemplates,
 } from '../src/index.js';
 import { kernelConfig } from './support.js';
 
@@ -81,6 +83,22 @@ describe('precompileTemplatesModule', () => {
     const module = (await import(url)) as { templates: Map<string, (view: unknown) => string> };
     expect(module.templates.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
     expect(() => module.templates.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
+  });
+
+  it('renders every planned kernel exactly as the templates compiled at run time do', async () => {
+    const real = loadTemplates();
+    const source = precompileTemplatesModule(real);
+    const url = `data:text/javascript;base64,${Buffer.from(source.replace("'handlebars/runtime.js'", JSON.stringify(import.meta.resolve('handlebars/runtime.js')))).toString('base64')}`;
+    const precompiled = ((await import(url)) as { templates: CompiledTemplates }).templates;
+    const compiled = compileTemplates(real);
+    for (const boot of BOOT_PROTOCOLS) {
+      for (const preset of PRESETS) {
+        for (const toolchain of TOOLCHAINS) {
+          const config = kernelConfig({ boot: boot.name, preset: preset.name, toolchain: toolchain.name });
+          expect(planKernel(config, precompiled)).toEqual(planKernel(config, compiled));
+        }
+      }
+    }
   });
 });
 
@@ -212,5 +230,22 @@ describe('fragments: what each protocol puts into the common templates', () => {
     // On a line of its own, a fragment replaces the line.
     expect(plan.files[0]!.contents).toBe('# test-os\nGRUB boots it.\nend\n');
     expect(() => planKernel(kernelConfig({ boot: 'limine' }), templates)).toThrowError(/template kernel\/README\.md\.hbs: .*intro/);
+  });
+});
+
+describe('comparePaths', () => {
+  it('orders every planned kernel as localeCompare does, case aside and _ before /', () => {
+    const real = compileTemplates(loadTemplates());
+    for (const boot of BOOT_PROTOCOLS) {
+      const paths = planKernel(kernelConfig({ boot: boot.name }), real).files.map((file) => file.path);
+      expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b)));
+    }
+    expect(['src/boot/mod.rs', 'README.md', 'src/boot_info.rs', 'build.rs', '.cargo/config.toml'].sort(comparePaths)).toEqual([
+      '.cargo/config.toml',
+      'build.rs',
+      'README.md',
+      'src/boot_info.rs',
+      'src/boot/mod.rs',
+    ]);
   });
 });

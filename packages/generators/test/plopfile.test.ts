@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
-import { generateKernel, resolveConfig } from '../src/index.js';
+import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '../src/index.js';
 import baremetalKernelPlopfile, { WRITE_KERNEL_ACTION } from '../src/plopfile.js';
 
 describe('the plop generator', () => {
@@ -15,7 +15,11 @@ describe('the plop generator', () => {
 
     const directory = join(mkdtempSync(join(tmpdir(), 'plop-')), 'plop-os');
     const answers = { name: 'plop-os', boot: 'multiboot2', preset: 'x86-64-v2', toolchain: 'system', directory };
-    const { plan } = generateKernel(resolveConfig(answers), { directory: join(directory, 'unused'), dryRun: true });
+    const { plan } = generateKernel(resolveConfig(answers), {
+      directory: join(directory, 'unused'),
+      templates: compileTemplates(loadTemplates()),
+      dryRun: true,
+    });
     const { changes, failures } = await plop.getGenerator('kernel').runActions(answers);
     expect(failures).toEqual([]);
     expect(changes.map((change) => change.path)).toEqual([`wrote ${plan.files.length} files to ${directory}`]);

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TARGET, type BootProtocolName } from '@baremetal-kernel/target';
-import { generateKernel, resolveConfig } from '@baremetal-kernel/generators';
+import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '@baremetal-kernel/generators';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
 /** A fresh temporary directory. */
@@ -79,7 +79,7 @@ export interface RealKernelOptions {
 export function buildRealKernel(name: string, options: RealKernelOptions = {}): RealKernel {
   const config = resolveConfig({ name, toolchain: 'system', boot: options.boot ?? 'multiboot2' });
   const directory = join(temporaryDirectory('check-kernel-'), config.name);
-  generateKernel(config, { directory });
+  generateKernel(config, { directory, templates: compileTemplates(loadTemplates()) });
   const targetDirectory = options.targetDirectory ?? REAL_KERNEL_TARGET_DIR;
   mkdirSync(targetDirectory, { recursive: true });
   for (const profile of options.profiles ?? ['debug', 'release']) {

@@ -3,7 +3,6 @@ import {
   AUTO_TOOLCHAIN,
   crateNameProblem,
   hostTools,
-  resolveAutoToolchain,
   suggestCrateName,
   validateKernelRequest,
   type BootProtocol,
@@ -17,9 +16,10 @@ import {
   availableBootProtocols,
   checkDestination,
   generateKernelPending,
+  promptChoices,
   promptedOptions,
   type CompiledTemplates,
-  type OptionChoice,
+  type PromptContext,
 } from '@baremetal-kernel/generators';
 import { CREATE_USAGE, parseCreateArguments, type CreateArguments } from '../create-args.js';
 import { CliError } from '../errors.js';
@@ -31,7 +31,8 @@ import { VERSION } from '../version.js';
 /** The edges the command needs; tests pass fakes. */
 export interface CreateDependencies {
   readonly detectToolchains: () => Promise<ToolchainReport>;
-  readonly templates: () => CompiledTemplates;
+  /** The compiled kernel templates; a promise, so that a bundle loads them only when needed. */
+  readonly templates: () => Promise<CompiledTemplates>;
   /** Loaded only when a person is asked something. */
   readonly prompter: () => Promise<Prompter>;
   /** Whether a program is on PATH (for the hints at the end). */
@@ -88,33 +89,28 @@ type Choices = Pick<CreateArguments, 'boot' | 'preset' | 'toolchain' | 'modules'
  * Asks for every option of the kernel that was not given (the name is asked before, see `create`),
  * in the order of {@link KERNEL_OPTIONS}. Toolchain choices say whether this machine has them.
  */
-async function askMissingChoices(args: CreateArguments, report: ToolchainReport, bootProtocols: readonly string[], prompter: Prompter): Promise<Choices> {
+async function askMissingChoices(
+  args: CreateArguments,
+  context: PromptContext,
+  available: Partial<Record<keyof Choices, readonly string[]>>,
+  prompter: Prompter,
+): Promise<Choices> {
   const answers: Record<string, string | readonly string[] | undefined> = {};
   for (const option of promptedOptions(KERNEL_OPTIONS)) {
     if (option.key === 'name') continue;
-    const given = args[option.key as keyof Choices];
+    const key = option.key as keyof Choices;
+    const given = args[key];
     if (given !== undefined) {
-      answers[option.key] = given;
+      answers[key] = given;
       continue;
     }
-    const choices = (option.choices as readonly OptionChoice[])
-      .filter((choice) => option.key !== 'boot' || bootProtocols.includes(choice.value))
-      .map((choice) => ({ value: choice.value, description: choiceNote(option.key, choice, report) }));
-    if (option.type === 'list') {
-      answers[option.key] = await prompter.checkbox({ message: option.prompt, choices });
-    } else {
-      const initial = option.key === 'toolchain' ? resolveAutoToolchain(report) : option.default;
-      answers[option.key] = await prompter.select({ message: option.prompt, choices, default: initial });
-    }
+    const { choices, default: initial } = promptChoices(option, context, available[key]);
+    answers[key] =
+      option.type === 'list'
+        ? await prompter.checkbox({ message: option.prompt, choices })
+        : await prompter.select({ message: option.prompt, choices, default: initial });
   }
   return answers as Choices;
-}
-
-/** A choice's description in a prompt: its summary, and for toolchains whether this machine has it. */
-function choiceNote(key: string, choice: OptionChoice, report: ToolchainReport): string {
-  const status = key === 'toolchain' ? report.statuses.find((candidate) => candidate.name === choice.value) : undefined;
-  if (!status) return choice.summary;
-  return `${choice.summary} (${status.usable ? 'found on this machine' : `not set up: ${status.detail}`})`;
 }
 
 /** Said after a bad name that came from the directory: the directory itself may keep its name. */
@@ -157,8 +153,11 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     io.stdout(`${VERSION}\n`);
     return EXIT.ok;
   }
-  // Detection starts processes: let it run while the rest is decided.
+  // Detection starts processes and the templates load: let both go on while the rest is decided.
   const detection = deps.detectToolchains();
+  const loading = deps.templates();
+  // Marks a rejection as handled if the command ends (say, on a bad name) before it needs them.
+  loading.catch(() => undefined);
   const interactive = io.interactive && !args.yes;
   let prompter: Prompter | undefined;
   const ask = async () => (prompter ??= await deps.prompter());
@@ -172,8 +171,8 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
   if (interactive) checkDestination(location.directory, destination);
 
   const toolchains = await detection;
-  const templates = deps.templates();
-  const choices = interactive ? await askMissingChoices(args, toolchains, availableBootProtocols(templates), await ask()) : args;
+  const templates = await loading;
+  const choices = interactive ? await askMissingChoices(args, { toolchains }, { boot: availableBootProtocols(templates) }, await ask()) : args;
 
   const validation = validateKernelRequest(
     { name: location.name, boot: choices.boot, preset: choices.preset, toolchain: choices.toolchain ?? AUTO_TOOLCHAIN, modules: choices.modules },

@@ -3,7 +3,7 @@
  * CI), and in a pseudo-terminal answering the prompts with real keystrokes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ import { buildRealKernel, COLD_BUILD_TIMEOUT, testCacheDirectory } from '../../.
 import { temporaryDirectory } from '../support.js';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
-const createBin = join(packageRoot, 'dist', 'create-baremetal-kernel.js');
-const commandsBin = join(packageRoot, 'dist', 'baremetal-kernel.js');
+const createBin = join(packageRoot, 'bin', 'create-baremetal-kernel.js');
+const commandsBin = join(packageRoot, 'bin', 'baremetal-kernel.js');
 /** Debian's toolchain first, as for every kernel build here. */
 const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
 
@@ -151,6 +151,55 @@ describe('create-baremetal-kernel into a mount point', () => {
     // Written through the mount: the files are in the mounted directory.
     expect(readdirSync(source)).toEqual(expect.arrayContaining(['Cargo.toml', 'runner', 'src']));
     expect(readdirSync(source).filter((name) => name.startsWith('.baremetal-kernel-staging-'))).toEqual([]);
+  });
+});
+
+describe('create-baremetal-kernel without the right to write', () => {
+  // Root may write anywhere, so as root (here and in CI) the bin runs as the unprivileged user
+  // nobody, for whom root's directories are read-only; any other user runs it as themselves,
+  // with the directories made read-only by their mode.
+  const NOBODY = 65534;
+  const asRoot = process.getuid?.() === 0;
+  const parent = temporaryDirectory();
+  // The unprivileged user must be able to reach the directories (mkdtemp makes them 0700).
+  chmodSync(parent, 0o755);
+  const writable = join(parent, 'writable-os');
+  mkdirSync(writable);
+  const readOnly = join(parent, 'read-only-os');
+  mkdirSync(readOnly, { mode: 0o555 });
+  if (asRoot) chownSync(writable, NOBODY, NOBODY);
+  else chmodSync(parent, 0o555);
+  afterAll(() => chmodSync(parent, 0o755));
+
+  function runUnprivileged(args: string[]) {
+    const [command, prefix] = asRoot
+      ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath]]
+      : [process.execPath, []];
+    const result = spawnSync(command, [...prefix, createBin, ...args], { cwd: parent, env, encoding: 'utf8', timeout: 60_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('writes a whole kernel into a writable directory whose parent is read-only', () => {
+    const result = runUnprivileged(['writable-os', '--yes']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readdirSync(writable)).toEqual(expect.arrayContaining(['Cargo.toml', 'runner', 'src']));
+    expect(readdirSync(writable).filter((name) => name.startsWith('.baremetal-kernel-staging-'))).toEqual([]);
+  });
+
+  it('refuses, in one line and writing nothing, a new directory in a read-only parent', () => {
+    const before = readdirSync(parent).sort();
+    const result = runUnprivileged(['new-os', '--yes']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot write .*new-os: EACCES[^\n]*\n$/);
+    expect(readdirSync(parent).sort()).toEqual(before);
+  });
+
+  it('refuses, in one line and writing nothing, a read-only destination', () => {
+    const result = runUnprivileged(['read-only-os', '--yes']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot write .*read-only-os: EACCES[^\n]*\n$/);
+    expect(readdirSync(readOnly)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_VENDOR_DIRECTORY, TARGET, type KernelRequest } from '@baremetal-kernel/target';
-import { generateKernel, resolveConfig } from '../../src/index.js';
+import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '../../src/index.js';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
 /** Debian's toolchain first in PATH (a rustup proxy would shadow it); no stray flags. */
@@ -30,7 +30,7 @@ export function cacheDirectory(key: string): string {
 export function generate(request: Partial<KernelRequest> & { name: string }) {
   const config = resolveConfig({ toolchain: 'system', ...request });
   const directory = join(mkdtempSync(join(tmpdir(), 'e2e-')), config.name);
-  generateKernel(config, { directory });
+  generateKernel(config, { directory, templates: compileTemplates(loadTemplates()) });
   return { config, directory };
 }
 
