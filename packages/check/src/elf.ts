@@ -13,7 +13,7 @@ const ELFCLASS64 = 2;
 /** §3 e_ident[EI_DATA]: ELFDATA2LSB. */
 const ELFDATA2LSB = 1;
 /** §3: the size of an ELF64 file header. */
-const ELF64_HEADER_SIZE = 64;
+export const ELF64_HEADER_SIZE = 64;
 /** §7: the size of an ELF64 program header (e_phentsize may be larger, never smaller). */
 const ELF64_PROGRAM_HEADER_SIZE = 56;
 /** x86-64 psABI §4.1.1: e_machine EM_X86_64. */

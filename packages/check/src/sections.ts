@@ -5,6 +5,7 @@
  * its linker script exports (`__text_start`, `__bss_end`), the size of `.text`.
  */
 import { hex, inBounds, readCString, readU16, readU32, readU64, readU8 } from './bytes.js';
+import { ELF64_HEADER_SIZE } from './elf.js';
 import { error, type Finding } from './findings.js';
 
 /** §3: e_shoff (u64), then e_shentsize, e_shnum and e_shstrndx (u16). */
@@ -12,8 +13,6 @@ const E_SHOFF = 40;
 const E_SHENTSIZE = 58;
 const E_SHNUM = 60;
 const E_SHSTRNDX = 62;
-/** §3: the size of an ELF64 file header, which holds the fields above. */
-const ELF64_HEADER_SIZE = 64;
 /** §4: the size of an ELF64 section header (e_shentsize may be larger, never smaller). */
 const ELF64_SECTION_HEADER_SIZE = 64;
 /** §6: the size of an Elf64_Sym. */

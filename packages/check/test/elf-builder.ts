@@ -272,3 +272,26 @@ export function withSymbols(bytes: Uint8Array, symbols: readonly SymbolSpec[]): 
   setU16(file, 62, 3); // e_shstrndx
   return { bytes: file, tableOffset, strtabOffset, shstrtabOffset, symtabOffset };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A generated kernel's Cargo.toml as `check` reads it: the package name, another [[bin]] whose
+ * name must not be taken for it, and the boot protocol with a trailing comment.
+ */
+export const MANIFEST = [
+  '[package]',
+  'name = "my-os"',
+  'version = "0.1.0"',
+  '',
+  '[[bin]]',
+  'name = "not-this-one"',
+  '',
+  '[package.metadata.baremetal-kernel]',
+  'generator-version = "0.1.0"',
+  'boot = "limine"  # comment',
+  'preset = "baseline"',
+  '',
+].join('\n');

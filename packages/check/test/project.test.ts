@@ -4,21 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { kernelElfPath, parseKernelManifest } from '../src/project.js';
+import { MANIFEST } from './elf-builder.js';
 
-const MANIFEST = [
-  '[package]',
-  'name = "my-os"',
-  'version = "0.1.0"',
-  '',
-  '[[bin]]',
-  'name = "not-this-one"',
-  '',
-  '[package.metadata.baremetal-kernel]',
-  'generator-version = "0.1.0"',
-  'boot = "limine"  # comment',
-  'preset = "baseline"',
-  '',
-].join('\n');
 
 describe('parseKernelManifest', () => {
   it('reads the package name and the boot protocol of a generated Cargo.toml, nothing else', () => {

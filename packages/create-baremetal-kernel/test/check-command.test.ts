@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIMINE } from '@baremetal-kernel/target';
 import { checkKernelImage, formatFinding, kernelElfPath } from '@baremetal-kernel/check';
-import { buildElf, check, PF_R, PF_W, PF_X, temporaryDirectory, wordBytes, writeTemporary } from './check-support.js';
+import { buildElf, check, MANIFEST, PF_R, PF_W, PF_X, temporaryDirectory, wordBytes, writeTemporary } from './check-support.js';
 
 const HINT = 'see baremetal-kernel check --help';
 
@@ -24,20 +24,6 @@ function project(manifest: string, elf?: Uint8Array): string {
   return directory;
 }
 
-const MANIFEST = [
-  '[package]',
-  'name = "my-os"',
-  'version = "0.1.0"',
-  '',
-  '[[bin]]',
-  'name = "not-this-one"',
-  '',
-  '[package.metadata.baremetal-kernel]',
-  'generator-version = "0.1.0"',
-  'boot = "limine"  # comment',
-  'preset = "baseline"',
-  '',
-].join('\n');
 
 /** An ELF that is neither protocol's kernel: a code segment and nothing else. */
 const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, vaddr: 0x100000n, data: new Uint8Array(16) }] }).bytes;

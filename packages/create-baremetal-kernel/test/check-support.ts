@@ -2,13 +2,12 @@
  * Helpers for the `check` command's tests: an in-memory Io, temporary files, and the synthetic
  * kernels of @baremetal-kernel/check's own tests (one ELF builder for both packages).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Io } from '../src/io.js';
 import { runCheck } from '../src/commands/check.js';
 
 export * from '../../check/test/elf-builder.js';
+export { temporaryDirectory, writeTemporary } from '../../check/test/e2e/real-kernel.js';
 
 export interface CheckRun {
   readonly status: number;
@@ -31,14 +30,3 @@ export function check(args: readonly string[], options: { cwd?: string; env?: No
   return { status, stdout, stderr: io.err.join(''), lines: stdout.split('\n').filter((line) => line !== '') };
 }
 
-/** A fresh temporary directory. */
-export function temporaryDirectory(prefix = 'check-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** Writes bytes to a file in a fresh temporary directory and returns its path. */
-export function writeTemporary(name: string, bytes: Uint8Array): string {
-  const path = join(temporaryDirectory(), name);
-  writeFileSync(path, bytes);
-  return path;
-}
