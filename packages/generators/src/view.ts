@@ -56,6 +56,8 @@ function multiboot2View() {
     tags: MULTIBOOT2.tags,
     pvh: {
       noteType: PVH.noteType,
+      // The note's name with its terminating NUL, as ELF notes store it (gABI "Note Section").
+      noteName: { text: PVH.noteName, size: PVH.noteName.length + 1 },
       startInfoMagic: rustHex32(PVH.startInfoMagic),
       startInfo: structOffsets(PVH.startInfo),
       memoryMapVersion: PVH.memoryMapVersion,
