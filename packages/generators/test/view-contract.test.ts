@@ -62,6 +62,8 @@ describe('rustHex32, and the Multiboot2 and PVH constants from the model', () =>
       tags: MULTIBOOT2_MODEL.tags,
       pvh: {
         noteType: PVH_MODEL.noteType,
+        // elfnote.h's owner name "Xen", stored with its NUL.
+        noteName: { text: 'Xen', size: 4 },
         startInfoMagic: '0x336E_C578',
         // The layout tables of xen/include/public/arch-x86/hvm/start_info.h.
         startInfo: {
