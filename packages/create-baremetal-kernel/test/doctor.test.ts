@@ -569,6 +569,17 @@ function linesFor(machine: FakeMachine, protocols: readonly BootProtocol[]): str
 const bootLines = (lines: readonly string[]) => lines.slice(1, -1).filter((line) => !/^\S+ +(rustc|cargo|rust-lld|\S+ profile) /.test(line));
 
 describe('doctor derives its boot checks from the protocols’ rows', () => {
+  it('names in --help every requirement a runner names, and as warnings exactly the optional ones', () => {
+    const help = doctor(completeDebian(), ['--help']).stdout.replace(/\s+/g, ' ');
+    const needs = bootNeeds();
+    for (const need of needs) expect(help).toContain(need.requirement.name);
+    const warned = /\(([^)]*) only warn:/.exec(help)?.[1];
+    const optional = needs.filter((need) => !need.needed).map((need) => need.requirement.name);
+    expect(warned).toBe(`${optional.slice(0, -1).join(', ')} and ${optional[optional.length - 1]}`);
+    expect(warned).toContain('OVMF');
+    expect(warned).not.toContain('QEMU');
+  });
+
   const LIMINE_WHY = 'only needed for Limine kernels, whose runner fetches Limine and builds its host tool';
 
   it('needs what the default protocol boots with, and says why the rest is optional', () => {

@@ -5,6 +5,7 @@ import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
 import { formatReport, reportToJson } from '../doctor/format.js';
 import type { DoctorMachine, DoctorProbe } from '../doctor/machine.js';
+import { bootNeeds, type BootNeed } from '../doctor/boot-needs.js';
 import { diagnose } from '../doctor/report.js';
 import { EXIT, type Io } from '../io.js';
 
@@ -13,18 +14,36 @@ const DOCTOR_OPTIONS = [
   HELP_OPTION,
 ] as const satisfies readonly CreateOption[];
 
-const HELP = `Usage: baremetal-kernel doctor [options]
+/** Names joined as a sentence lists them: `a, b and c`. */
+function sentenceList(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
 
-Checks what building and booting kernels needs: Rust (rustc, cargo, the toolchain profiles, rust-lld),
-QEMU, GRUB (BIOS and UEFI platforms), xorriso, mtools, timeout and OVMF. Prints one line per check
-with the command that fixes what is missing, for this system's package manager where it can tell.
+/** A paragraph broken into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/)) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.join('\n');
+}
 
-Options:
-${renderOptionsHelp(DOCTOR_OPTIONS)}
-
-Exit status: 0 when nothing needed is missing (OVMF and GRUB's UEFI platform are only needed for
-\`cargo run -- --uefi\`: warnings), 1 when something needed is missing, 2 on bad usage.
-`;
+/** The usage text; what is checked, and what only warns, comes from the boot protocols' rows. */
+function doctorHelp(): string {
+  const needs = bootNeeds();
+  const names = (list: readonly BootNeed[]) => sentenceList(list.map((need) => need.requirement.name));
+  const optional = needs.filter((need) => !need.needed);
+  const checks =
+    'Checks what building and booting kernels needs: Rust (rustc, cargo, the toolchain profiles, rust-lld), ' +
+    `then what the runners use: ${names(needs)}. Prints one line per check with the command that fixes ` +
+    "what is missing, for this system's package manager where it can tell.";
+  const exit =
+    `Exit status: 0 when nothing needed is missing (${names(optional)} only warn: each serves one option ` +
+    'or one boot protocol, as its line says), 1 when something needed is missing, 2 on bad usage.';
+  return `Usage: baremetal-kernel doctor [options]\n\n${wrap(checks)}\n\nOptions:\n${renderOptionsHelp(DOCTOR_OPTIONS)}\n\n${wrap(exit)}\n`;
+}
 
 /** Where os-release(5) lives: /etc first, /usr/lib as the fallback the specification names. */
 const OS_RELEASE_FILES = ['/etc/os-release', '/usr/lib/os-release'];
@@ -65,7 +84,7 @@ export function runDoctor(args: readonly string[], io: Io, machine: DoctorMachin
     return error.exitCode;
   }
   if (values.help) {
-    io.stdout(HELP);
+    io.stdout(doctorHelp());
     return EXIT.ok;
   }
   const report = diagnose(machine);
