@@ -8,7 +8,7 @@ import {
   loadTemplates,
   outputPath,
   planKernel,
-  precompileTemplatesModule,
+  precompileTemplates,
   renderTemplate,
   type CompiledTemplates,
 } from '../src/index.js';
@@ -75,21 +75,29 @@ describe('renderTemplate', () => {
   });
 });
 
-describe('precompileTemplatesModule', () => {
-  it('produces a module whose templates render like the compiled ones', async () => {
-    const source = precompileTemplatesModule(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
-    expect(source).toContain("import Handlebars from 'handlebars/runtime.js';");
-    const url = `data:text/javascript;base64,${Buffer.from(source.replace("'handlebars/runtime.js'", JSON.stringify(import.meta.resolve('handlebars/runtime.js')))).toString('base64')}`;
-    const module = (await import(url)) as { templates: Map<string, (view: unknown) => string> };
-    expect(module.templates.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
-    expect(() => module.templates.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
+/** Imports a precompiled module (with Handlebars' runtime resolved from here) and builds its templates. */
+async function loadPrecompiled(templates: ReadonlyMap<string, string>): Promise<CompiledTemplates> {
+  const { module, text } = precompileTemplates(templates);
+  const runtime = JSON.stringify(import.meta.resolve('handlebars/runtime.js'));
+  const url = `data:text/javascript;base64,${Buffer.from(module.replace("'handlebars/runtime.js'", runtime)).toString('base64')}`;
+  const { templatesFrom } = (await import(url)) as { templatesFrom: (text: string) => CompiledTemplates };
+  return templatesFrom(text);
+}
+
+describe('precompileTemplates', () => {
+  it('produces a module whose templates render like the compiled ones, their text kept apart', async () => {
+    const { module, text } = precompileTemplates(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
+    expect(module).toContain("import Handlebars from 'handlebars/runtime.js';");
+    expect(module).not.toContain('name = ');
+    expect(text).toBe('name =  <&>\n');
+    const precompiled = await loadPrecompiled(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
+    expect(precompiled.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
+    expect(() => precompiled.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
   });
 
   it('renders every planned kernel exactly as the templates compiled at run time do', async () => {
     const real = loadTemplates();
-    const source = precompileTemplatesModule(real);
-    const url = `data:text/javascript;base64,${Buffer.from(source.replace("'handlebars/runtime.js'", JSON.stringify(import.meta.resolve('handlebars/runtime.js')))).toString('base64')}`;
-    const precompiled = ((await import(url)) as { templates: CompiledTemplates }).templates;
+    const precompiled = await loadPrecompiled(real);
     const compiled = compileTemplates(real);
     for (const boot of BOOT_PROTOCOLS) {
       for (const preset of PRESETS) {

@@ -36,10 +36,10 @@ describe('compileTemplates', () => {
   });
 });
 
-describe('precompileTemplatesModule', () => {
+describe('precompileTemplates', () => {
   it('marks the module as generated, so nobody edits it by hand', async () => {
-    const { precompileTemplatesModule } = await import('../src/index.js');
-    expect(precompileTemplatesModule(new Map()).split('\n')[0]).toMatch(/^\/\/ Generated from templates\/ .*do not edit\.$/);
+    const { precompileTemplates } = await import('../src/index.js');
+    expect(precompileTemplates(new Map()).module.split('\n')[0]).toMatch(/^\/\/ Generated from templates\/ .*do not edit\.$/);
   });
 });
 
