@@ -223,20 +223,17 @@ function report(
   const { config, shown, plan, replaced } = done;
   const replacedNote = replaced.length > 0 ? ` (--force: replacing ${replaced.join(', ')}, which were there)` : '';
   const what = `a ${config.boot.name} kernel (preset ${config.preset.name}, toolchain ${config.toolchain.name})`;
+  const files = plan.files.map((file) => `  ${file.path}\n`).join('');
+  // One write for the whole report: each write to a pipe is a system call.
   if (done.dryRun) {
-    io.stdout(`Would write ${what} to ${shown}${replacedNote}:\n`);
-    for (const file of plan.files) io.stdout(`  ${file.path}\n`);
-    io.stdout('Nothing was written (--dry-run).\n');
+    io.stdout(`Would write ${what} to ${shown}${replacedNote}:\n${files}Nothing was written (--dry-run).\n`);
     return;
   }
-  io.stdout(`Wrote ${what} to ${shown}${replacedNote.replace('replacing', 'replaced')}:\n`);
-  for (const file of plan.files) io.stdout(`  ${file.path}\n`);
-  io.stdout('\nNext:\n\n');
-  for (const step of nextSteps(config, done.toolchains, shown)) io.stdout(`  ${step}\n`);
+  const steps = nextSteps(config, done.toolchains, shown).map((step) => `  ${step}\n`).join('');
   const missing = missingBootTools(config.boot, done.onPath);
-  if (missing.length > 0) {
-    io.stdout(`\nMissing to boot it: ${missing.join(', ')}. \`npx baremetal-kernel doctor\` says how to install them.\n`);
-  }
+  const missingNote =
+    missing.length > 0 ? `\nMissing to boot it: ${missing.join(', ')}. \`npx baremetal-kernel doctor\` says how to install them.\n` : '';
+  io.stdout(`Wrote ${what} to ${shown}${replacedNote.replace('replacing', 'replaced')}:\n${files}\nNext:\n\n${steps}${missingNote}`);
 }
 
 /** `create-baremetal-kernel [dir] [options]`: returns the exit status; every error is one line. */
