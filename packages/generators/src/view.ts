@@ -9,6 +9,7 @@ import {
   QEMU,
   TARGET,
   bootPackages,
+  installHint,
   cpuSetupMasks,
   debugExitDevice,
   qemuCpuModel,
@@ -104,6 +105,16 @@ function runnerView(boot: BootProtocol) {
       if (!minimum) throw new Error(`the ${boot.name} row has no minimum memory for its boot path '${path}'`);
       return { option: RUNNER_BOOT[path], ...minimum };
     }),
+    /** Where each tool the runner may miss comes from, per system (host-packages.ts's table). */
+    installHints: {
+      qemu: installHint(['qemu']),
+      grub: installHint(['grubMkrescue', 'grubBios', 'grubUefi']),
+      xorriso: installHint(['xorriso']),
+      mtools: installHint(['mtools']),
+      ovmf: installHint(['ovmf']),
+      make: installHint(['make']),
+      coreutils: installHint(['timeout']),
+    },
   };
 }
 

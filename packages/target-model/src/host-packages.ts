@@ -12,6 +12,14 @@ import type { BootProtocol } from './boot-protocols.js';
 export type PackageManager = 'apt' | 'dnf' | 'pacman' | 'brew';
 export const PACKAGE_MANAGERS: readonly PackageManager[] = ['apt', 'dnf', 'pacman', 'brew'];
 
+/** How a one-line install hint introduces each package manager's packages. */
+export const INSTALL_HINT_PREFIXES: Readonly<Record<PackageManager, string>> = {
+  apt: 'Debian/Ubuntu:',
+  dnf: 'Fedora:',
+  pacman: 'Arch:',
+  brew: 'macOS: brew install',
+};
+
 /** Something the host needs besides Rust's compiler: a program, a directory of GRUB's, a firmware image. */
 export type HostRequirementKey =
   | 'qemu'
@@ -193,6 +201,17 @@ export function installCommand(manager: PackageManager, packages: readonly strin
     case 'brew':
       return `brew install ${list}`;
   }
+}
+
+/**
+ * Where `requirements` come from on each system with a package for them, in one line for an error
+ * message: `Debian/Ubuntu: qemu-system-x86; Fedora: qemu-system-x86-core; ...`.
+ */
+export function installHint(requirements: readonly HostRequirementKey[]): string {
+  return PACKAGE_MANAGERS.flatMap((manager) => {
+    const packages = [...new Set(requirements.flatMap((key) => HOST_PACKAGES[manager][key] ?? []))];
+    return packages.length > 0 ? [`${INSTALL_HINT_PREFIXES[manager]} ${packages.join(' ')}`] : [];
+  }).join('; ');
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   findBootProtocol,
   hostTools,
   installCommand,
+  installHint,
   type BootProtocol,
 } from '../src/index.js';
 
@@ -115,5 +116,22 @@ describe('installCommand', () => {
     expect(installCommand('dnf', ['xorriso'])).toBe('sudo dnf install xorriso');
     expect(installCommand('pacman', ['libisoburn'])).toBe('sudo pacman -S --needed libisoburn');
     expect(installCommand('brew', ['xorriso'])).toBe('brew install xorriso');
+  });
+});
+
+describe('installHint', () => {
+  it('names each system and its packages, once each, in one line', () => {
+    expect(installHint(['qemu'])).toBe(
+      'Debian/Ubuntu: qemu-system-x86; Fedora: qemu-system-x86-core; Arch: qemu-system-x86; macOS: brew install qemu',
+    );
+    // Arch's one grub package serves all three; Homebrew has none for UEFI, and its BIOS GRUB once.
+    expect(installHint(['grubMkrescue', 'grubBios', 'grubUefi'])).toBe(
+      'Debian/Ubuntu: grub-common grub-pc-bin grub-efi-amd64-bin; Fedora: grub2-tools-extra grub2-pc-modules grub2-efi-x64-modules; ' +
+        'Arch: grub; macOS: brew install x86_64-elf-grub',
+    );
+  });
+
+  it('leaves out a system with no package for it', () => {
+    expect(installHint(['rustLld'])).not.toMatch(/macOS/);
   });
 });

@@ -586,7 +586,7 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
     it('says in one line what to install when no image of its search list exists', async () => {
       const absent = join(work, 'absent');
       const result = await run(runnerWithOvmfCandidates(protocol, [`${absent}/A.fd|${absent}/A_VARS.fd`, `${absent}/B.fd|`]), { args: ['--uefi'] });
-      expectOneLineError(result, /^runner: OVMF \(UEFI firmware\) not found: install ovmf \(Debian\/Ubuntu\), edk2-ovmf \(Fedora\/Arch\), or set OVMF_CODE=/);
+      expectOneLineError(result, /^runner: OVMF \(UEFI firmware\) not found: install it \(Debian\/Ubuntu: ovmf; Fedora: edk2-ovmf; Arch: edk2-ovmf; macOS: brew install qemu\), or set OVMF_CODE=/);
     });
 
     it("searches the model's OVMF locations in order (on this machine)", async () => {
@@ -710,13 +710,13 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
       for (const testBinary of [false, true]) {
         expectOneLineError(
           await run(runner, { tools, testBinary }),
-          /^runner: qemu-system-x86_64 not found: install QEMU \(Debian\/Ubuntu: qemu-system-x86, .*macOS: brew install qemu\)$/m,
+          /^runner: qemu-system-x86_64 not found: install QEMU \(Debian\/Ubuntu: qemu-system-x86; Fedora: qemu-system-x86-core; Arch: qemu-system-x86; macOS: brew install qemu\)$/m,
         );
       }
     });
 
     it('says in one line to install xorriso when there is none', async () => {
-      expectOneLineError(await run(runner, { tools: protocol.tools.filter((tool) => tool !== 'xorriso') }), /^runner: xorriso not found: .*install xorriso$/m);
+      expectOneLineError(await run(runner, { tools: protocol.tools.filter((tool) => tool !== 'xorriso') }), /^runner: xorriso not found: .*install xorriso \(Debian\/Ubuntu: xorriso; Fedora: xorriso; Arch: libisoburn; macOS: brew install xorriso\)$/m);
     });
   });
 
@@ -792,8 +792,8 @@ describe.concurrent('the multiboot2 runner only', () => {
   });
 
   it.each([
-    ['grub-mkrescue', /^runner: grub-mkrescue not found: install GRUB \(Debian\/Ubuntu: grub-common grub-pc-bin grub-efi-amd64-bin; .*\)$/m],
-    ['mformat', /^runner: mformat not found: .*install mtools$/m],
+    ['grub-mkrescue', /^runner: grub-mkrescue not found: install GRUB \(Debian\/Ubuntu: grub-common grub-pc-bin grub-efi-amd64-bin; Fedora: grub2-tools-extra grub2-pc-modules grub2-efi-x64-modules; Arch: grub; macOS: brew install x86_64-elf-grub\)$/m],
+    ['mformat', /^runner: mformat not found: .*install mtools \(Debian\/Ubuntu: mtools; .*\)$/m],
   ])('says in one line what to install when %s is missing', async (missing, message) => {
     expectOneLineError(await run(runner, { tools: MULTIBOOT2.tools.filter((tool) => tool !== missing) }), message);
   });
