@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { TARGET, type BootProtocolName } from '@baremetal-kernel/target';
 import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '@baremetal-kernel/generators';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
+import type { ElfSymbol } from '../../src/sections.js';
 
 /** A fresh temporary directory. */
 export function temporaryDirectory(prefix = 'check-'): string {
@@ -214,14 +215,8 @@ const SYMBOL_BINDINGS: Readonly<Record<string, number>> = { LOCAL: 0, GLOBAL: 1,
 /** §4 special section indexes readelf prints by name. */
 const SPECIAL_INDEXES: Readonly<Record<string, number>> = { UND: 0, ABS: 0xfff1, COM: 0xfff2 };
 
-export interface ReadelfSymbol {
-  readonly name: string;
-  readonly value: bigint;
-  readonly size: bigint;
-  readonly type: number;
-  readonly binding: number;
-  readonly sectionIndex: number;
-}
+/** A symbol as readelf prints it, in the shape of our reader's, to compare field by field. */
+export type ReadelfSymbol = ElfSymbol;
 
 /** `readelf --syms --wide`: every entry of the symbol tables, in order. */
 export function readelfSymbols(path: string): ReadelfSymbol[] {
