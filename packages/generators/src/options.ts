@@ -38,10 +38,8 @@ export interface PromptContext {
   readonly toolchains: ToolchainReport;
 }
 
-/** An option whose prompt depends on the machine: its default there, and a note on each choice. */
+/** An option whose prompt's choices depend on the machine: a note on each. */
 interface MachineAware {
-  /** The prompt's default on this machine, where that is not `default` (which means "decide later"). */
-  readonly machineDefault?: (context: PromptContext) => string;
   /** What this machine says of a choice, added to its summary in a prompt. */
   readonly machineNote?: (value: string, context: PromptContext) => string | undefined;
 }
@@ -57,6 +55,8 @@ export interface StringOption extends OptionRow, MachineAware {
   readonly choices?: readonly OptionChoice[];
   /** The question a person is asked when the option was not given. */
   readonly prompt?: string;
+  /** The prompt's default on this machine, where that is not `default` (which means "decide later"). */
+  readonly machineDefault?: (context: PromptContext) => string;
   /** What is wrong with a value (one line), checked as it is typed into a prompt. */
   readonly validate?: (value: string) => string | undefined;
 }
@@ -192,6 +192,12 @@ export function splitList(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
+}
+
+/** Items as a sentence lists them: `a, b or c` (with `and`, `a, b and c`). */
+export function sentenceList(items: readonly string[], conjunction: 'and' | 'or'): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
 }
 
 /** The right-hand side of an option's `--help` line: its help, then its values and default. */

@@ -21,6 +21,7 @@ import {
 import { cargoConfig, rustToolchain } from './cargo-files.js';
 import { tomlArray, tomlString } from './toml.js';
 import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE } from './kernel-contract.js';
+import { sentenceList } from './options.js';
 
 const hex = (value: number) => `0x${value.toString(16)}`;
 
@@ -99,7 +100,7 @@ function runnerView(boot: BootProtocol) {
     /** The BOOT values, as a regular expression's alternatives. */
     bootPattern: names.join('|'),
     /** The BOOT values, as a refusal lists them: `bios, uefi or direct`. */
-    bootChoices: names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`,
+    bootChoices: sentenceList(names, 'or'),
     minimumMemory: boot.bootPaths.map((path) => {
       const minimum = boot.minimumMemory[path];
       if (!minimum) throw new Error(`the ${boot.name} row has no minimum memory for its boot path '${path}'`);

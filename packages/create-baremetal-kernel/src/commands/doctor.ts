@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { findOnPath, nodeProbe } from '@baremetal-kernel/generators/node';
-import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
+import { renderOptionsHelp, sentenceList, type CreateOption } from '@baremetal-kernel/generators';
 import { HELP_OPTION, parseArguments } from '../arguments.js';
 import { CliError } from '../errors.js';
 import { formatReport, reportToJson } from '../doctor/format.js';
@@ -13,11 +13,6 @@ const DOCTOR_OPTIONS = [
   { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print one JSON object instead' },
   HELP_OPTION,
 ] as const satisfies readonly CreateOption[];
-
-/** Names joined as a sentence lists them: `a, b and c`. */
-function sentenceList(names: readonly string[]): string {
-  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 /** A paragraph broken into lines of at most `width` characters, at spaces. */
 function wrap(text: string, width = 100): string {
@@ -33,7 +28,7 @@ function wrap(text: string, width = 100): string {
 /** The usage text; what is checked, and what only warns, comes from the boot protocols' rows. */
 function doctorHelp(): string {
   const needs = bootNeeds();
-  const names = (list: readonly BootNeed[]) => sentenceList(list.map((need) => need.requirement.name));
+  const names = (list: readonly BootNeed[]) => sentenceList(list.map((need) => need.requirement.name), 'and');
   const optional = needs.filter((need) => !need.needed);
   const checks =
     'Checks what building and booting kernels needs: Rust (rustc, cargo, the toolchain profiles, rust-lld), ' +

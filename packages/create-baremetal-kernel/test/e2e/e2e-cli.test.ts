@@ -23,8 +23,10 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(packageRoot, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 }, 60_000);
 
-function runBin(bin: string, args: string[], cwd: string) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+/** Runs a bin with node; a `launcher` (a command and its options, such as setpriv's) runs node in turn. */
+function runBin(bin: string, args: string[], cwd: string, launcher: readonly string[] = []) {
+  const [command, ...rest] = [...launcher, process.execPath, bin, ...args];
+  const result = spawnSync(command!, rest, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -172,11 +174,7 @@ describe('create-baremetal-kernel without the right to write', () => {
   afterAll(() => chmodSync(parent, 0o755));
 
   function runUnprivileged(args: string[]) {
-    const [command, prefix] = asRoot
-      ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath]]
-      : [process.execPath, []];
-    const result = spawnSync(command, [...prefix, createBin, ...args], { cwd: parent, env, encoding: 'utf8', timeout: 60_000 });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    return runBin(createBin, args, parent, asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : []);
   }
 
   it('writes a whole kernel into a writable directory whose parent is read-only', () => {
