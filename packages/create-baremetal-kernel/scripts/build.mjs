@@ -1,37 +1,25 @@
 // Builds the published CLI: both bins bundled and minified with esbuild, the kernel templates
-// precompiled into the bundle (so the Handlebars compiler is never loaded) with their text in
-// dist/templates.txt, and the prompts library split into a chunk that loads only when someone is
-// asked a question.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// precompiled into data in dist/templates.data (so no part of Handlebars is loaded), and the
+// prompts library split into a chunk that loads only when someone is asked a question.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { loadTemplates, precompileTemplates } from '@baremetal-kernel/generators';
+import { loadTemplates, precompileTemplates, templatesFile } from '@baremetal-kernel/generators';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(packageRoot, 'dist');
-const generatedTemplates = join(packageRoot, 'build', 'templates.generated.js');
+const precompiledSource = join(packageRoot, 'src', 'templates-precompiled.ts');
+/** Where src/templates-precompiled.ts reads the templates from (its TEMPLATES_FILE). */
+const TEMPLATES_FILE = 'templates.data';
 
 rmSync(outdir, { recursive: true, force: true });
-mkdirSync(dirname(generatedTemplates), { recursive: true });
-const TEMPLATE_TEXT_FILE = 'templates.txt';
-const precompiled = precompileTemplates(loadTemplates());
-// The chunk this module lands in sits in dist/, beside the text file.
-writeFileSync(
-  generatedTemplates,
-  `${precompiled.module}
-import { readFileSync } from 'node:fs';
-export function kernelTemplates() {
-  return templatesFrom(readFileSync(new URL('./${TEMPLATE_TEXT_FILE}', import.meta.url), 'utf8'));
-}
-`,
-);
 
-/** Swaps src/templates-source.ts (which compiles templates/ at run time) for the precompiled module. */
+/** Swaps src/templates-source.ts (which compiles templates/ at run time) for the precompiled data's reader. */
 const precompiledTemplates = {
   name: 'precompiled-templates',
   setup(builder) {
-    builder.onResolve({ filter: /\/templates-source\.js$/ }, () => ({ path: generatedTemplates }));
+    builder.onResolve({ filter: /\/templates-source\.js$/ }, () => ({ path: precompiledSource }));
   },
 };
 
@@ -63,4 +51,4 @@ for (const file of readdirSync(outdir)) {
   // Any mention counts: esbuild's __require shim reads `typeof require` and calls require.apply.
   if (!/\brequire\b/.test(body)) writeFileSync(path, body.replace(/^\n/, ''));
 }
-writeFileSync(join(outdir, TEMPLATE_TEXT_FILE), precompiled.text);
+writeFileSync(join(outdir, TEMPLATES_FILE), templatesFile(precompileTemplates(loadTemplates())));

@@ -1,6 +1,6 @@
 // Ships the kernel templates inside the package: copies templates/ at the top of the monorepo
 // (where they are edited, the one source) to dist/templates/, which the tarball carries ("files":
-// dist) and DEFAULT_TEMPLATE_ROOT reads when the package is installed (src/templates.ts).
+// dist) and defaultTemplateRoot() names when the package is installed (src/templates.ts).
 // Replaces the copy whole, so a template deleted or renamed upstream does not linger in it.
 import { cpSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

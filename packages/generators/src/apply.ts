@@ -22,6 +22,8 @@ const IGNORED_ENTRIES: ReadonlySet<string> = new Set(['.git']);
 
 /** Where the files are written before they are moved into place, inside the destination. */
 const STAGING_PREFIX = '.baremetal-kernel-staging-';
+/** Where what they replace waits, inside the destination, until the kernel is kept. */
+const SET_ASIDE_PREFIX = '.baremetal-kernel-replaced-';
 
 function entriesOf(directory: string): string[] {
   return readdirSync(directory).filter((name) => !IGNORED_ENTRIES.has(name));
@@ -107,11 +109,12 @@ type Move = { readonly kind: 'placed'; readonly path: string } | { readonly kind
  * Writes a plan so that nothing half-written remains, and nothing of the user's is lost on a
  * failure.
  *
- * Every file is first written into a staging directory inside the destination (so that moving it
- * into place is a rename within one file system, whatever is mounted where, and needs no write
- * permission outside the destination). Then the staged entries are renamed into place, each one
- * it replaces set aside in the staging directory first. If anything fails, the moves are undone in
- * reverse, and the directories this call made are removed: the destination is as it was.
+ * A directory that does not exist yet is made and written into directly: nothing else is in it, so
+ * on a failure it is removed whole, with the parents this call made. Into a directory that exists,
+ * every file is first written into a staging directory inside it (so that moving it into place is
+ * a rename within one file system, whatever is mounted where, and needs no write permission
+ * outside the destination). Then the staged entries are renamed into place, each one they replace
+ * set aside first. If anything fails, the moves are undone in reverse: the destination is as it was.
  */
 export function applyPlan(plan: KernelPlan, directory: string, options: ApplyOptions = {}): readonly string[] {
   const pending = applyPlanPending(plan, directory, options);
@@ -128,6 +131,26 @@ export interface PendingApply extends ApplyResult {
 }
 
 /**
+ * Writes every file of the plan under `root`, making each directory once, as a file first needs it.
+ * A plan's paths are relative and normalized, with `/` (which every platform's file functions take):
+ * they are appended as they are, where path.join would normalize each of them again.
+ */
+function writeFiles(plan: KernelPlan, root: string): void {
+  const made = new Set([root]);
+  for (const file of plan.files) {
+    const path = `${root}/${file.path}`;
+    const slash = file.path.lastIndexOf('/');
+    const parent = slash < 0 ? root : `${root}/${file.path.slice(0, slash)}`;
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
+    // The mode as the plan asks, less what the user's umask clears (as for any new file).
+    writeFileSync(path, file.contents, { mode: file.mode });
+  }
+}
+
+/**
  * {@link applyPlan}, with the last step left to the caller: the files are in place, but what they
  * replaced is kept aside until {@link PendingApply.finish} (or put back by
  * {@link PendingApply.undo}). A command that learns only afterwards that it was interrupted (a
@@ -136,36 +159,30 @@ export interface PendingApply extends ApplyResult {
 export function applyPlanPending(plan: KernelPlan, directory: string, options: ApplyOptions = {}): PendingApply {
   checkDestination(directory, options, plan);
   const target = resolve(directory);
-  const replaced = existsSync(target) ? replacedPaths(plan, target) : [];
+  const fresh = !existsSync(target);
+  const replaced = fresh ? [] : replacedPaths(plan, target);
   let created: string[] = [];
   let staging: string | undefined;
+  const setAside: SetAside = { directory: undefined, within: target };
   const moves: Move[] = [];
   const takeBack = () => {
     undo(moves);
     if (staging) rmSync(staging, { recursive: true, force: true });
+    if (setAside.directory) rmSync(setAside.directory, { recursive: true, force: true });
+    // A directory this call made holds only what it wrote.
+    if (fresh && created.length > 0) rmSync(target, { recursive: true, force: true });
     for (const made of [...created].reverse()) rmdirQuietly(made);
   };
   try {
     // Made with mkdir (not mkdtemp, which makes 0700): the user's umask decides the mode.
     created = makeDirectories(target);
-    staging = mkdtempSync(join(target, STAGING_PREFIX));
-    const files = join(staging, 'files');
-    const setAside = join(staging, 'replaced');
-    mkdirSync(files);
-    mkdirSync(setAside);
-    // Everything under `files` is new: each directory is made once, as a file first needs it.
-    const staged = new Set([files]);
-    for (const file of plan.files) {
-      const path = join(files, file.path);
-      const parent = dirname(path);
-      if (!staged.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        staged.add(parent);
-      }
-      // The mode as the plan asks, less what the user's umask clears (as for any new file).
-      writeFileSync(path, file.contents, { mode: file.mode });
+    if (fresh) {
+      writeFiles(plan, target);
+    } else {
+      staging = mkdtempSync(join(target, STAGING_PREFIX));
+      writeFiles(plan, staging);
+      moveInto(staging, target, setAside, moves);
     }
-    moveInto(files, target, setAside, moves);
   } catch (error) {
     takeBack();
     throw new GeneratorError('E_WRITE_FAILED', `cannot write ${options.label ?? directory}: ${describe(error)}`, { cause: error });
@@ -176,29 +193,39 @@ export function applyPlanPending(plan: KernelPlan, directory: string, options: A
     settled = true;
     action();
   };
+  const keep = () => {
+    if (staging) removeStaging(staging);
+    if (setAside.directory) rmSync(setAside.directory, { recursive: true, force: true });
+  };
   return {
     written: plan.files.map((file) => file.path),
     replaced,
-    finish: () => settle(() => removeStaging(staging!)),
+    finish: () => settle(keep),
     undo: () => settle(takeBack),
   };
 }
 
 /**
- * Removes the staging directory once its files are in place. Usually all that is left is its two
- * empty directories: three rmdir calls, rather than a recursive removal that reads every level.
+ * Removes the staging directory once its files are in place: usually it is empty by then, and one
+ * rmdir does, rather than a recursive removal that reads every level.
  */
 function removeStaging(staging: string): void {
   try {
-    for (const leftover of [join(staging, 'files'), join(staging, 'replaced'), staging]) rmdirSync(leftover);
+    rmdirSync(staging);
   } catch {
-    // Directories merged into existing ones, or files set aside: remove whatever remains.
+    // Directories merged into existing ones are left in it: remove whatever remains.
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
+/** Where entries that are replaced wait until the kernel is kept: made when the first one is. */
+interface SetAside {
+  directory: string | undefined;
+  readonly within: string;
+}
+
 /** Moves the staged tree `from` into `to`: directories merge, anything else replaces (set aside first). */
-function moveInto(from: string, to: string, setAside: string, moves: Move[]): void {
+function moveInto(from: string, to: string, setAside: SetAside, moves: Move[]): void {
   for (const name of readdirSync(from)) {
     const source = join(from, name);
     const destination = join(to, name);
@@ -208,7 +235,8 @@ function moveInto(from: string, to: string, setAside: string, moves: Move[]): vo
       continue;
     }
     if (existing) {
-      const backup = mkdtempSync(join(setAside, 'entry-'));
+      setAside.directory ??= mkdtempSync(join(setAside.within, SET_ASIDE_PREFIX));
+      const backup = mkdtempSync(join(setAside.directory, 'entry-'));
       renameSync(destination, join(backup, name));
       moves.push({ kind: 'set-aside', path: destination, backup: join(backup, name) });
     }

@@ -4,6 +4,8 @@ export * from './errors.js';
 export * from './generate.js';
 export * from './kernel-contract.js';
 export * from './plan.js';
+export * from './precompile.js';
+export * from './template-runtime.js';
 export * from './render.js';
 export * from './templates.js';
 export * from './view.js';

@@ -9,15 +9,14 @@ export type TemplateSet = ReadonlyMap<string, string>;
  * Where the kernel templates are read from by default. In a checkout (this module in src/ or dist/,
  * src/ beside it): templates/ at the top of the monorepo, where they are edited, so a change is seen
  * without a build. Installed (the tarball ships dist/ only, not src/): the copy the build put in
- * dist/templates/ (scripts/copy-templates.mjs).
+ * dist/templates/ (scripts/copy-templates.mjs). A function, not a constant: a bundle that never
+ * reads templates from files does not look for them when it starts.
  */
-function defaultTemplateRoot(): string {
+export function defaultTemplateRoot(): string {
   const packageRoot = new URL('../', import.meta.url);
   const inCheckout = existsSync(new URL('src/templates.ts', packageRoot));
   return fileURLToPath(new URL(inCheckout ? '../../templates/' : 'dist/templates/', packageRoot));
 }
-
-export const DEFAULT_TEMPLATE_ROOT = defaultTemplateRoot();
 
 export const TEMPLATE_SUFFIX = '.hbs';
 
@@ -29,7 +28,7 @@ function walk(directory: string): string[] {
 }
 
 /** Reads every template under `root` (the only I/O of planning). */
-export function loadTemplates(root: string = DEFAULT_TEMPLATE_ROOT): TemplateSet {
+export function loadTemplates(root: string = defaultTemplateRoot()): TemplateSet {
   const templates = new Map<string, string>();
   for (const path of walk(root).sort()) {
     if (!path.endsWith(TEMPLATE_SUFFIX)) continue;

@@ -4,18 +4,26 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyPlan, type KernelPlan } from '../src/index.js';
 
-// Renames fail on demand: the moves into place are the one step a real machine rarely breaks
-// (a full disk or a lost mount would), so the rollback is tested by making them break here.
+// Renames and writes fail on demand: the moves into place and the writes are steps a real machine
+// rarely breaks (a full disk or a lost mount would), so the rollback is tested by breaking them here.
 let failingRename: number | undefined;
 let renames = 0;
+let failingWrite: number | undefined;
+let writes = 0;
 vi.mock('node:fs', async (importOriginal) => {
   const original = await importOriginal<typeof import('node:fs')>();
+  const ioError = (call: string, path: fs.PathLike) => Object.assign(new Error(`EIO: i/o error, ${call} '${String(path)}'`), { code: 'EIO' });
   return {
     ...original,
     renameSync: (from: fs.PathLike, to: fs.PathLike) => {
       renames += 1;
-      if (renames === failingRename) throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}'`), { code: 'EIO' });
+      if (renames === failingRename) throw ioError('rename', from);
       original.renameSync(from, to);
+    },
+    writeFileSync: (...args: Parameters<typeof fs.writeFileSync>) => {
+      writes += 1;
+      if (writes === failingWrite) throw ioError('open', args[0] as fs.PathLike);
+      original.writeFileSync(...args);
     },
   };
 });
@@ -23,6 +31,8 @@ vi.mock('node:fs', async (importOriginal) => {
 afterEach(() => {
   failingRename = undefined;
   renames = 0;
+  failingWrite = undefined;
+  writes = 0;
 });
 
 const plan: KernelPlan = {
@@ -58,10 +68,30 @@ describe('applyPlan when a move into place fails', () => {
     expect(fs.readdirSync(directory).sort()).toEqual(['README.md', 'src', 'tests']);
   });
 
-  it('removes the directory it made', () => {
-    const parent = fs.mkdtempSync(join(tmpdir(), 'rollback-'));
+  it('takes back an existing empty directory to empty', () => {
+    const directory = join(fs.mkdtempSync(join(tmpdir(), 'rollback-')), 'os');
+    fs.mkdirSync(directory);
     failingRename = 2;
-    expect(() => applyPlan(plan, join(parent, 'a', 'os'))).toThrowError(expect.objectContaining({ code: 'E_WRITE_FAILED' }));
+    expect(() => applyPlan(plan, directory)).toThrowError(expect.objectContaining({ code: 'E_WRITE_FAILED' }));
+    expect(fs.readdirSync(directory)).toEqual([]);
+  });
+});
+
+describe('applyPlan into a new directory when a write fails', () => {
+  it.each([1, 3, 4])('removes the directory it made, and the parents it made (write %i fails)', (failing) => {
+    const parent = fs.mkdtempSync(join(tmpdir(), 'rollback-'));
+    failingWrite = failing;
+    expect(() => applyPlan(plan, join(parent, 'a', 'os'))).toThrowError(
+      expect.objectContaining({ code: 'E_WRITE_FAILED', message: expect.stringContaining('EIO') }),
+    );
+    expect(writes).toBe(failing);
     expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
+  it('writes a new directory without staging or renaming anything', () => {
+    const parent = fs.mkdtempSync(join(tmpdir(), 'rollback-'));
+    expect(applyPlan(plan, join(parent, 'os'))).toEqual(plan.files.map((file) => file.path));
+    expect(renames).toBe(0);
+    expect(Object.keys(snapshot(join(parent, 'os'))).sort()).toEqual(['Cargo.toml', 'README.md', 'src/main.rs', 'tests/kernel.rs']);
   });
 });

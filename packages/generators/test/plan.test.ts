@@ -10,6 +10,8 @@ import {
   planKernel,
   precompileTemplates,
   renderTemplate,
+  templatesFile,
+  templatesFromFile,
   type CompiledTemplates,
 } from '../src/index.js';
 import { kernelConfig } from './support.js';
@@ -75,29 +77,23 @@ describe('renderTemplate', () => {
   });
 });
 
-/** Imports a precompiled module (with Handlebars' runtime resolved from here) and builds its templates. */
-async function loadPrecompiled(templates: ReadonlyMap<string, string>): Promise<CompiledTemplates> {
-  const { module, text } = precompileTemplates(templates);
-  const runtime = JSON.stringify(import.meta.resolve('handlebars/runtime.js'));
-  const url = `data:text/javascript;base64,${Buffer.from(module.replace("'handlebars/runtime.js'", runtime)).toString('base64')}`;
-  const { templatesFrom } = (await import(url)) as { templatesFrom: (text: string) => CompiledTemplates };
-  return templatesFrom(text);
+/** The templates precompiled into data, written to a templates file and read back, as the CLI does. */
+function loadPrecompiled(templates: ReadonlyMap<string, string>): CompiledTemplates {
+  return templatesFromFile(templatesFile(precompileTemplates(templates)));
 }
 
 describe('precompileTemplates', () => {
-  it('produces a module whose templates render like the compiled ones, their text kept apart', async () => {
-    const { module, text } = precompileTemplates(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
-    expect(module).toContain("import Handlebars from 'handlebars/runtime.js';");
-    expect(module).not.toContain('name = ');
-    expect(text).toBe('name =  <&>\n');
-    const precompiled = await loadPrecompiled(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
+  it('turns templates into data that renders like the compiled templates, their text kept apart', () => {
+    const data = precompileTemplates(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
+    expect(data).toEqual({ templates: { 'kernel/a.hbs': [['text', 0, 7], ['field', 0, false, ['name']], ['text', 7, 12]] }, text: 'name =  <&>\n' });
+    const precompiled = loadPrecompiled(new Map([['kernel/a.hbs', 'name = {{name}} <&>\n']]));
     expect(precompiled.get('kernel/a.hbs')!({ name: 'os' })).toBe('name = os <&>\n');
     expect(() => precompiled.get('kernel/a.hbs')!({})).toThrow(/"name" not defined/);
   });
 
-  it('renders every planned kernel exactly as the templates compiled at run time do', async () => {
+  it('renders every planned kernel exactly as the templates compiled at run time do', () => {
     const real = loadTemplates();
-    const precompiled = await loadPrecompiled(real);
+    const precompiled = loadPrecompiled(real);
     const compiled = compileTemplates(real);
     for (const boot of BOOT_PROTOCOLS) {
       for (const preset of PRESETS) {

@@ -36,13 +36,6 @@ describe('compileTemplates', () => {
   });
 });
 
-describe('precompileTemplates', () => {
-  it('marks the module as generated, so nobody edits it by hand', async () => {
-    const { precompileTemplates } = await import('../src/index.js');
-    expect(precompileTemplates(new Map()).module.split('\n')[0]).toMatch(/^\/\/ Generated from templates\/ .*do not edit\.$/);
-  });
-});
-
 describe('GeneratorError', () => {
   it('names itself in logs and stack traces, with its code kept apart', () => {
     const error = new GeneratorError('E_TEMPLATE', 'template x: broken');

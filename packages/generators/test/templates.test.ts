@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TEMPLATE_ROOT, TEMPLATE_SUFFIX, loadTemplates } from '../src/index.js';
+import { TEMPLATE_SUFFIX, defaultTemplateRoot, loadTemplates } from '../src/index.js';
 
 describe('loadTemplates', () => {
   it("reads every .hbs file below the root, by '/'-separated path, in sorted order", () => {
@@ -36,7 +36,7 @@ describe('loadTemplates', () => {
   it("defaults to the repository's templates/, the common kernel and each boot protocol", () => {
     const paths = [...loadTemplates().keys()];
     // In a checkout the edited templates/ itself, never the copy a build put in dist/templates/.
-    expect(DEFAULT_TEMPLATE_ROOT).toBe(fileURLToPath(new URL('../../../templates/', import.meta.url)));
+    expect(defaultTemplateRoot()).toBe(fileURLToPath(new URL('../../../templates/', import.meta.url)));
     expect(paths).toEqual(expect.arrayContaining(['kernel/Cargo.toml.hbs', 'kernel/build.rs.hbs', 'kernel/runner.hbs', 'boot/multiboot2/linker.ld.hbs', 'boot/limine/linker.ld.hbs']));
     expect(paths.every((path) => path.endsWith(TEMPLATE_SUFFIX))).toBe(true);
   });
