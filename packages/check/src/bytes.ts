@@ -6,12 +6,24 @@
 /** Names in ELF files are bytes; decoded one character per byte (the WHATWG 'latin1' label). */
 const LATIN1 = new TextDecoder('latin1');
 
+/** One DataView per byte array, made on its first read: reads are many, and each new view costs. */
+const VIEWS = new WeakMap<Uint8Array, DataView>();
+
 function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let cached = VIEWS.get(bytes);
+  if (cached === undefined) {
+    cached = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    VIEWS.set(bytes, cached);
+  }
+  return cached;
 }
 
 /** Whether `[offset, offset + length)` lies inside the bytes (offsets may be huge BigInts from ELF fields). */
 export function inBounds(bytes: Uint8Array, offset: number | bigint, length: number | bigint): boolean {
+  if (typeof offset === 'number' && typeof length === 'number') {
+    // Exact while both are safe integers, as offsets and sizes of an in-memory file are.
+    return offset >= 0 && length >= 0 && offset + length <= bytes.byteLength;
+  }
   const start = BigInt(offset);
   const size = BigInt(length);
   return start >= 0n && size >= 0n && start + size <= BigInt(bytes.byteLength);

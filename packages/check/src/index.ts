@@ -5,6 +5,10 @@ export { parseKernelManifest, kernelElfPath, MANIFEST_FILE, type KernelManifest 
 // Reading an ELF: for tests and tools that look inside a kernel.
 export { parseElf, symbolValue, ElfParseError, type ParsedElf } from './parse.js';
 export {
+  EM_386,
+  EM_X86_64,
+  ELF32_LAYOUT,
+  ELF64_LAYOUT,
   ET_DYN,
   ET_EXEC,
   permissions,
@@ -15,6 +19,7 @@ export {
   PT_LOAD,
   PT_NOTE,
   readElf,
+  type ElfClassLayout,
   type ElfImage,
   type ElfReading,
   type ProgramHeader,
@@ -23,8 +28,11 @@ export { readNotes, type ElfNote, type NoteReading } from './notes.js';
 export {
   readSections,
   readSymbols,
+  relocationSections,
   SHN_UNDEF,
   SHT_NOBITS,
+  SHT_REL,
+  SHT_RELA,
   SHT_STRTAB,
   SHT_SYMTAB,
   type ElfSymbol,

@@ -3,12 +3,14 @@
  * its segments lie and where it is entered, and the protocol's own structures.
  */
 import { MULTIBOOT2, findBootProtocol, type BootProtocol, type BootProtocolName } from '@baremetal-kernel/target';
+import { hex } from './bytes.js';
 import { elfTypeName, ET_DYN, ET_EXEC, readElf, type ElfImage } from './elf.js';
-import { error, type Finding } from './findings.js';
+import { error, warning, type Finding } from './findings.js';
 import { checkLimineRequests, checkLimineSegments, hasLimineMarkers } from './limine.js';
-import { checkMultiboot2Header, findMultiboot2Header } from './multiboot2.js';
+import { checkMultiboot2ElfType, checkMultiboot2Header, checkMultiboot2Relocations, findMultiboot2Header } from './multiboot2.js';
 import { checkPvhNote } from './pvh.js';
-import { checkEntryPoint, checkSegmentsInRange } from './segments.js';
+import { sectionTableProblem } from './sections.js';
+import { checkEntryPoint, checkMultiboot2Entry, checkMultiboot2Segments } from './segments.js';
 
 /** The end of what a multiboot2 kernel may occupy (the target model says why). */
 export const MULTIBOOT2_ADDRESS_LIMIT = BigInt(MULTIBOOT2.loadAddressLimit);
@@ -28,28 +30,51 @@ export function detectBootProtocol(bytes: Uint8Array): DetectedProtocol | undefi
 
 /** The ELF types a protocol loads: ET_DYN only where the target model allows position-independent code. */
 function checkElfType(elf: ElfImage, protocol: BootProtocol): Finding[] {
+  if (protocol.name === 'multiboot2') return checkMultiboot2ElfType(elf);
   const allowsPic = protocol.relocationModels.includes('pic');
   if (elf.type === ET_EXEC || (elf.type === ET_DYN && allowsPic)) return [];
   const expected = allowsPic ? 'ET_EXEC, or ET_DYN for a position-independent kernel' : 'ET_EXEC (relocation-model=static)';
   return [error(`ELF type is ${elfTypeName(elf.type)}, a ${protocol.name} kernel must be ${expected}`)];
 }
 
+/**
+ * GRUB 2.06 reads a multiboot2 kernel's first MULTIBOOT_SEARCH (32 KiB) bytes into one buffer and
+ * takes the program headers from it, refusing a table that ends past it; then, for a file with
+ * sections, it reads the whole section header table (grub-core/loader/multiboot_elfxx.c).
+ */
+function checkGrubElfTables(bytes: Uint8Array, elf: ElfImage): Finding[] {
+  const findings: Finding[] = [];
+  const tableEnd = elf.programHeaderOffset + BigInt(elf.programHeaders.length * elf.programHeaderEntrySize);
+  const limit = BigInt(MULTIBOOT2.headerSearchLimit);
+  if (tableEnd > limit) {
+    findings.push(
+      error(
+        `the program header table ends at file offset ${hex(tableEnd)}, past the first ${limit} bytes GRUB reads them from: ` +
+          'GRUB refuses the kernel ("program header at a too high offset")',
+      ),
+    );
+  }
+  const sections = sectionTableProblem(bytes, elf.layout);
+  if (sections?.reason === 'past-end') {
+    findings.push(error(`${sections.finding.message}: GRUB refuses the kernel ("premature end of file")`));
+  } else if (sections !== undefined) {
+    findings.push(warning(`${sections.finding.message} (gABI §4); GRUB's multiboot2 loader reads the table all the same`));
+  }
+  return findings;
+}
+
 function checkMultiboot2Image(bytes: Uint8Array, elf: ElfImage | undefined, protocol: BootProtocol): Finding[] {
   const findings: Finding[] = [];
   if (elf !== undefined) {
-    const linkAddress = BigInt(protocol.linkAddress);
+    // GRUB's verdicts (multiboot_elfxx.c): loaded by p_paddr, entered at a physical address.
     findings.push(
-      ...checkSegmentsInRange(elf, {
-        start: linkAddress,
-        end: MULTIBOOT2_ADDRESS_LIMIT,
-        description: `at or above the link address ${protocol.linkAddress} and below 4 GiB`,
-        belowStart: 'the link address; memory below it belongs to the firmware',
-        pastEnd: 'past 4 GiB, beyond the 32-bit entry and its identity map',
-      }),
-      checkEntryPoint(elf),
+      ...checkGrubElfTables(bytes, elf),
+      ...checkMultiboot2Segments(elf, BigInt(protocol.linkAddress)),
+      checkMultiboot2Entry(elf),
     );
   }
   findings.push(...checkMultiboot2Header(bytes));
+  if (elf !== undefined) findings.push(...checkMultiboot2Relocations(bytes));
   if (elf !== undefined && protocol.pvh !== undefined) findings.push(...checkPvhNote(bytes, elf));
   return findings;
 }

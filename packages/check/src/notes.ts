@@ -4,7 +4,7 @@
  */
 import { alignUp, hex, inBounds, readCString, readU32 } from './bytes.js';
 import { PT_NOTE, type ElfImage, type ProgramHeader } from './elf.js';
-import { error, type Finding } from './findings.js';
+import { error, warning, type Finding } from './findings.js';
 
 export interface ElfNote {
   readonly segment: ProgramHeader;
@@ -60,11 +60,52 @@ function readNotesOf(bytes: Uint8Array, segment: ProgramHeader): NoteReading {
   return { notes, problems: [] };
 }
 
-/** Every note of every PT_NOTE segment, with the problems that stopped the walk of a segment. */
+/** How many overlapping PT_NOTE segments a warning names by index before it only counts them. */
+const NAMED_OVERLAPS = 5;
+
+/**
+ * Every note of every PT_NOTE segment, with the problems that stopped the walk of a segment. Each
+ * byte of the file is walked at most once: a PT_NOTE whose file range overlaps one already read is
+ * not read again (a linker never makes them; thousands over the same bytes would otherwise cost
+ * time and memory in proportion to their product), with a warning naming it.
+ */
 export function readNotes(bytes: Uint8Array, elf: ElfImage): NoteReading {
-  const readings = elf.programHeaders.filter((header) => header.type === PT_NOTE).map((segment) => readNotesOf(bytes, segment));
-  return {
-    notes: readings.flatMap((reading) => reading.notes),
-    problems: readings.flatMap((reading) => reading.problems),
-  };
+  const segments = elf.programHeaders.filter((header) => header.type === PT_NOTE && header.filesz > 0n);
+  // By file offset, so that "overlaps one already read" is a comparison with the furthest end so far.
+  const byOffset = [...segments].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : a.index - b.index));
+  const read = new Set<ProgramHeader>();
+  const overlapping: ProgramHeader[] = [];
+  let furthest = 0n;
+  for (const segment of byOffset) {
+    // One past the end of the file is reported as such, and walks nothing.
+    if (!inBounds(bytes, segment.offset, segment.filesz)) {
+      read.add(segment);
+      continue;
+    }
+    if (segment.offset < furthest) {
+      overlapping.push(segment);
+      continue;
+    }
+    read.add(segment);
+    furthest = segment.offset + segment.filesz;
+  }
+  // In program header order, as loaders walk them.
+  const readings = segments.filter((segment) => read.has(segment)).map((segment) => readNotesOf(bytes, segment));
+  const problems = readings.flatMap((reading) => reading.problems);
+  if (overlapping.length > 0) {
+    const indexes = overlapping
+      .map((segment) => segment.index)
+      .sort((a, b) => a - b)
+      .slice(0, NAMED_OVERLAPS)
+      .map((index) => `#${index}`);
+    const more = overlapping.length > NAMED_OVERLAPS ? ` and ${overlapping.length - NAMED_OVERLAPS} more` : '';
+    const one = overlapping.length === 1;
+    problems.push(
+      warning(
+        `${overlapping.length} PT_NOTE segment${one ? '' : 's'} (${indexes.join(', ')}${more}) overlap${one ? 's' : ''} the file bytes of ` +
+          `another PT_NOTE, and ${one ? 'its' : 'their'} notes were not read again`,
+      ),
+    );
+  }
+  return { notes: readings.flatMap((reading) => reading.notes), problems };
 }

@@ -9,6 +9,8 @@ import { readNotes, type ElfNote } from './notes.js';
 import { readSections, readSymbols, type ElfSymbol, type SectionHeader } from './sections.js';
 
 export interface ParsedElf {
+  /** §3 e_ident[EI_CLASS]: ELF64 (x86-64) or ELF32 (i386). */
+  readonly elfClass: 'ELF32' | 'ELF64';
   /** §3 e_type: ET_EXEC (2) or ET_DYN (3) for a kernel. */
   readonly type: number;
   /** §3 e_entry: where the loader jumps. */
@@ -29,7 +31,7 @@ export class ElfParseError extends Error {
   }
 }
 
-/** Reads an ELF64 x86-64 file, or throws an {@link ElfParseError} naming everything wrong with it. */
+/** Reads an ELF64 x86-64 or ELF32 i386 file, or throws an {@link ElfParseError} naming everything wrong with it. */
 export function parseElf(bytes: Uint8Array): ParsedElf {
   const reading = readElf(bytes);
   const { elf } = reading;
@@ -42,6 +44,7 @@ export function parseElf(bytes: Uint8Array): ParsedElf {
   );
   if (problems.length > 0) throw new ElfParseError(problems);
   return {
+    elfClass: elf.layout.name,
     type: elf.type,
     entry: elf.entry,
     programHeaders: elf.programHeaders,

@@ -1,26 +1,26 @@
 /**
- * The section header table of an ELF64 file and the symbol tables it holds (System V ABI,
+ * The section header table of an ELF file and the symbol tables it holds (System V ABI,
  * "ELF-64 Object File Format" 1.5: §3 File header, §4 Sections, §5 String tables, §6 Symbol
- * table). Loaders never read them; the tests and tools that look inside a kernel do: the bounds
- * its linker script exports (`__text_start`, `__bss_end`), the size of `.text`.
+ * table; the gABI's Elf32 structures for ELF32). Loaders mostly do not read them; GRUB's multiboot2
+ * loader does (grub-core/loader/multiboot_elfxx.c reads the whole table, refuses SHT_REL and
+ * SHT_RELA sections, and stops at "premature end of file" when the table is cut off), and the tests
+ * and tools that look inside a kernel do: the bounds its linker script exports (`__text_start`,
+ * `__bss_end`), the size of `.text`.
+ *
+ * Linear in the file's size whatever the tables say: names are sliced from one decoded copy of
+ * their string table (a name is found by a precomputed next-NUL index, never by scanning again),
+ * and only one SHT_SYMTAB is read, as the gABI allows only one.
  */
-import { hex, inBounds, readCString, readU16, readU32, readU64, readU8 } from './bytes.js';
-import { ELF64_HEADER_SIZE } from './elf.js';
+import { hex, inBounds, readU16 } from './bytes.js';
+import { elfClassLayout, fieldNumber, readField, type ElfClassLayout } from './elf.js';
 import { error, type Finding } from './findings.js';
 
-/** §3: e_shoff (u64), then e_shentsize, e_shnum and e_shstrndx (u16). */
-const E_SHOFF = 40;
-const E_SHENTSIZE = 58;
-const E_SHNUM = 60;
-const E_SHSTRNDX = 62;
-/** §4: the size of an ELF64 section header (e_shentsize may be larger, never smaller). */
-const ELF64_SECTION_HEADER_SIZE = 64;
-/** §6: the size of an Elf64_Sym. */
-const ELF64_SYMBOL_SIZE = 24;
 /** §4 sh_type. */
 export const SHT_SYMTAB = 2;
 export const SHT_STRTAB = 3;
+export const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
+export const SHT_REL = 9;
 /** §4: section index 0 is reserved (SHN_UNDEF): no section. */
 export const SHN_UNDEF = 0;
 
@@ -69,96 +69,185 @@ function fileRange(bytes: Uint8Array, section: Pick<SectionHeader, 'type' | 'off
   return [Number(section.offset), Number(section.offset + section.size)];
 }
 
+/** §4 (and Elf32_Shdr): the section header at `at`, which lies in the file. */
+function sectionHeaderAt(bytes: Uint8Array, layout: ElfClassLayout, at: number, index: number, name: string): SectionHeader {
+  const fields = layout.sectionHeader;
+  return {
+    index,
+    name,
+    type: fieldNumber(bytes, at, fields.type),
+    flags: readField(bytes, at, fields.flags)!,
+    addr: readField(bytes, at, fields.addr)!,
+    offset: readField(bytes, at, fields.offset)!,
+    size: readField(bytes, at, fields.size)!,
+    link: fieldNumber(bytes, at, fields.link),
+    info: fieldNumber(bytes, at, fields.info),
+    addralign: readField(bytes, at, fields.addralign)!,
+    entsize: readField(bytes, at, fields.entsize)!,
+  };
+}
+
+/** Names in ELF files are bytes; decoded one character per byte (the WHATWG 'latin1' label). */
+const LATIN1 = new TextDecoder('latin1');
+
 /**
- * The section headers with their names (§4, §5), given a readable ELF64 header. A file without a
+ * A string table (§5) read once: the NUL-terminated string at any offset in O(1), sliced from one
+ * decoded copy of the table, so that any number of names costs no more than the table itself.
+ */
+export class StringTable {
+  private readonly text: string;
+  /** For each offset, where the next NUL is (or the table's length without one). */
+  private readonly nextNul: Uint32Array;
+
+  constructor(bytes: Uint8Array) {
+    this.text = LATIN1.decode(bytes);
+    this.nextNul = new Uint32Array(bytes.length);
+    let nul = bytes.length;
+    for (let offset = bytes.length - 1; offset >= 0; offset--) {
+      if (bytes[offset] === 0) nul = offset;
+      this.nextNul[offset] = nul;
+    }
+  }
+
+  /** The string at `offset` up to its NUL (or the table's end); `undefined` outside the table. */
+  at(offset: number): string | undefined {
+    return offset >= 0 && offset < this.nextNul.length ? this.text.slice(offset, this.nextNul[offset]) : undefined;
+  }
+}
+
+function stringTableOf(bytes: Uint8Array, range: readonly [number, number]): StringTable {
+  return new StringTable(bytes.subarray(range[0], range[1]));
+}
+
+/** Why the section header table cannot be read whole; `reason` tells the kinds apart for the rules. */
+export interface SectionTableProblem {
+  /** The ELF header is cut off, the entries are smaller than the class's, or the table runs past the file. */
+  readonly reason: 'header' | 'entry-size' | 'past-end';
+  readonly finding: Finding;
+}
+
+/**
+ * Why the section header table cannot be read whole, or `undefined` when it can or there is none
+ * (e_shoff or e_shnum 0).
+ */
+export function sectionTableProblem(bytes: Uint8Array, layout: ElfClassLayout): SectionTableProblem | undefined {
+  if (bytes.byteLength < layout.headerSize) {
+    return { reason: 'header', finding: error('ELF header truncated: it ends before its section header fields') };
+  }
+  const header = layout.header;
+  const tableOffset = readField(bytes, 0, header.shoff)!;
+  const entrySize = readField(bytes, 0, header.shentsize)!;
+  const count = readField(bytes, 0, header.shnum)!;
+  if (tableOffset === 0n || count === 0n) return undefined;
+  if (entrySize < BigInt(layout.sectionHeaderSize)) {
+    return {
+      reason: 'entry-size',
+      finding: error(`ELF section header entry size is ${entrySize}, ${layout.name} section headers are ${layout.sectionHeaderSize} bytes`),
+    };
+  }
+  if (!inBounds(bytes, tableOffset, entrySize * count)) {
+    return {
+      reason: 'past-end',
+      finding: error(
+        `the section header table (${count} entries of ${entrySize} bytes at file offset ${hex(tableOffset)}) ` +
+          `extends past the end of the file (${hex(bytes.byteLength)} bytes)`,
+      ),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The section headers with their names (§4, §5), given a readable ELF header. A file without a
  * section header table (e_shoff or e_shnum 0, as a stripped loader image may be) has none.
  */
 export function readSections(bytes: Uint8Array): SectionReading {
-  if (bytes.byteLength < ELF64_HEADER_SIZE) {
-    return { sections: [], problems: [error('ELF header truncated: it ends before its section header fields')] };
-  }
-  const tableOffset = readU64(bytes, E_SHOFF)!;
-  const entrySize = readU16(bytes, E_SHENTSIZE)!;
-  const count = readU16(bytes, E_SHNUM)!;
-  const namesIndex = readU16(bytes, E_SHSTRNDX)!;
+  const layout = elfClassLayout(bytes);
+  if (layout === undefined) return { sections: [], problems: [error('not an ELF32 or ELF64 file: its sections cannot be read')] };
+  const problem = sectionTableProblem(bytes, layout);
+  if (problem !== undefined) return { sections: [], problems: [problem.finding] };
+  const header = layout.header;
+  const tableOffset = readField(bytes, 0, header.shoff)!;
+  const entrySize = fieldNumber(bytes, 0, header.shentsize);
+  const count = fieldNumber(bytes, 0, header.shnum);
+  const namesIndex = fieldNumber(bytes, 0, header.shstrndx);
   if (tableOffset === 0n || count === 0) return { sections: [], problems: [] };
-  if (entrySize < ELF64_SECTION_HEADER_SIZE) {
-    return {
-      sections: [],
-      problems: [error(`ELF section header entry size is ${entrySize}, ELF64 section headers are ${ELF64_SECTION_HEADER_SIZE} bytes`)],
-    };
-  }
-  if (!inBounds(bytes, tableOffset, BigInt(entrySize) * BigInt(count))) {
-    return {
-      sections: [],
-      problems: [
-        error(
-          `the section header table (${count} entries of ${entrySize} bytes at file offset ${hex(tableOffset)}) ` +
-            `extends past the end of the file (${hex(bytes.byteLength)} bytes)`,
-        ),
-      ],
-    };
-  }
   const start = Number(tableOffset);
-  // §4: sh_name, sh_type (u32), sh_flags, sh_addr, sh_offset, sh_size (u64), sh_link, sh_info
-  // (u32), sh_addralign, sh_entsize (u64). The whole table lies in the file (checked above).
-  const unnamed = Array.from({ length: count }, (_, index) => {
-    const at = start + index * entrySize;
-    return {
-      index,
-      nameOffset: readU32(bytes, at)!,
-      type: readU32(bytes, at + 4)!,
-      flags: readU64(bytes, at + 8)!,
-      addr: readU64(bytes, at + 16)!,
-      offset: readU64(bytes, at + 24)!,
-      size: readU64(bytes, at + 32)!,
-      link: readU32(bytes, at + 40)!,
-      info: readU32(bytes, at + 44)!,
-      addralign: readU64(bytes, at + 48)!,
-      entsize: readU64(bytes, at + 56)!,
-    };
-  });
+  // §4 (and Elf32_Shdr): the whole table lies in the file (checked above).
+  const fields = layout.sectionHeader;
+  const nameOffsets = Array.from({ length: count }, (_, index) => fieldNumber(bytes, start + index * entrySize, fields.name));
   const problems: Finding[] = [];
-  const namesSection = unnamed[namesIndex];
-  let names: readonly [number, number] | undefined;
+  const namesOffset = start + namesIndex * entrySize;
+  let names: StringTable | undefined;
   if (namesIndex !== SHN_UNDEF) {
-    names = namesSection === undefined ? undefined : fileRange(bytes, namesSection);
-    if (names === undefined) {
+    const range = namesIndex < count ? fileRange(bytes, sectionHeaderAt(bytes, layout, namesOffset, namesIndex, '')) : undefined;
+    if (range === undefined) {
       problems.push(error(`the section name string table (section ${namesIndex}) is not in the file: sections are unnamed`));
+    } else {
+      names = stringTableOf(bytes, range);
     }
   }
-  const sections = unnamed.map(({ nameOffset, ...section }): SectionHeader => ({
-    ...section,
-    name: names === undefined ? '' : (readCString(bytes, names[0] + nameOffset, names[1]) ?? ''),
-  }));
+  const sections = nameOffsets.map((nameOffset, index) =>
+    sectionHeaderAt(bytes, layout, start + index * entrySize, index, names?.at(nameOffset) ?? ''),
+  );
   return { sections, problems };
 }
 
-/** Every symbol of every SHT_SYMTAB section (§6), named from its string table (§5). */
+/** The sections holding relocations (§4 SHT_REL, SHT_RELA), which GRUB's multiboot2 loader refuses. */
+export function relocationSections(sections: readonly SectionHeader[]): SectionHeader[] {
+  return sections.filter((section) => section.type === SHT_REL || section.type === SHT_RELA);
+}
+
+/** How many further symbol tables a problem names before it only counts them. */
+const NAMED_EXTRA_TABLES = 5;
+
+/**
+ * Every symbol of the SHT_SYMTAB section (§6), named from its string table (§5). The gABI allows
+ * one symbol table ("currently, an object file may have only one section of each type", §4
+ * SHT_SYMTAB): a second is a problem, and is not read.
+ */
 export function readSymbols(bytes: Uint8Array, sections: readonly SectionHeader[]): SymbolReading {
-  const symbols: ElfSymbol[] = [];
+  const layout = elfClassLayout(bytes);
+  const tables = sections.filter((section) => section.type === SHT_SYMTAB);
+  const [table, ...extra] = tables;
+  if (layout === undefined || table === undefined) return { symbols: [], problems: [] };
+  const label = (section: SectionHeader): string => section.name || `#${section.index}`;
   const problems: Finding[] = [];
-  for (const table of sections.filter((section) => section.type === SHT_SYMTAB)) {
-    const where = `symbol table ${table.name || `#${table.index}`}`;
-    const range = fileRange(bytes, table);
-    const strings = sections[table.link];
-    const stringRange = strings?.type === SHT_STRTAB ? fileRange(bytes, strings) : undefined;
-    if (range === undefined || stringRange === undefined) {
-      problems.push(error(`${where}: its entries or its string table (section ${table.link}) are not in the file`));
-      continue;
-    }
-    // §6: st_name (u32), st_info, st_other (u8), st_shndx (u16), st_value, st_size (u64).
-    for (let at = range[0]; at + ELF64_SYMBOL_SIZE <= range[1]; at += ELF64_SYMBOL_SIZE) {
-      const info = readU8(bytes, at + 4)!;
-      symbols.push({
-        name: readCString(bytes, stringRange[0] + readU32(bytes, at)!, stringRange[1]) ?? '',
-        value: readU64(bytes, at + 8)!,
-        size: readU64(bytes, at + 16)!,
-        type: info & 0xf,
-        binding: info >> 4,
-        sectionIndex: readU16(bytes, at + 6)!,
-      });
-    }
+  if (extra.length > 0) {
+    const named = extra.slice(0, NAMED_EXTRA_TABLES).map(label).join(', ');
+    const more = extra.length > NAMED_EXTRA_TABLES ? ` and ${extra.length - NAMED_EXTRA_TABLES} more` : '';
+    problems.push(
+      error(
+        `symbol table${extra.length > 1 ? 's' : ''} ${named}${more} ${extra.length > 1 ? 'are further SHT_SYMTAB sections' : 'is a second SHT_SYMTAB'}: ` +
+          `the gABI allows one per file, and only ${label(table)} is read`,
+      ),
+    );
   }
-  return { symbols, problems };
+  const where = `symbol table ${label(table)}`;
+  const range = fileRange(bytes, table);
+  const strings = sections[table.link];
+  const stringRange = strings?.type === SHT_STRTAB ? fileRange(bytes, strings) : undefined;
+  if (range === undefined || stringRange === undefined) {
+    problems.push(error(`${where}: its entries or its string table (section ${table.link}) are not in the file`));
+    return { symbols: [], problems };
+  }
+  return { symbols: readSymbolEntries(bytes, layout, range, stringTableOf(bytes, stringRange)), problems };
+}
+
+function readSymbolEntries(bytes: Uint8Array, layout: ElfClassLayout, range: readonly [number, number], names: StringTable): ElfSymbol[] {
+  const symbols: ElfSymbol[] = [];
+  const fields = layout.symbol;
+  // §6 Elf64_Sym (Elf32_Sym orders value and size before info): only whole entries.
+  for (let at = range[0]; at + layout.symbolSize <= range[1]; at += layout.symbolSize) {
+    const info = fieldNumber(bytes, at, fields.info);
+    symbols.push({
+      name: names.at(fieldNumber(bytes, at, fields.name)) ?? '',
+      value: readField(bytes, at, fields.value)!,
+      size: readField(bytes, at, fields.size)!,
+      type: info & 0xf,
+      binding: info >> 4,
+      sectionIndex: readU16(bytes, at + fields.shndx.at)!,
+    });
+  }
+  return symbols;
 }

@@ -47,6 +47,8 @@ export interface SegmentSpec {
   readonly type?: number;
   readonly flags: number;
   readonly vaddr: bigint;
+  /** p_paddr; defaults to vaddr. */
+  readonly paddr?: bigint;
   /** File-backed contents (p_filesz = its length). */
   readonly data?: Uint8Array;
   /** p_memsz; defaults to the data's length. */
@@ -55,7 +57,10 @@ export interface SegmentSpec {
 }
 
 export interface ElfSpec {
+  /** ELF64 (the default) or ELF32 (gABI Elf32_Ehdr and Elf32_Phdr, e_machine EM_386 by default). */
+  readonly elfClass?: 32 | 64;
   readonly type?: number;
+  /** Default: EM_X86_64 (62) for ELF64, EM_386 (3) for ELF32. */
   readonly machine?: number;
   readonly entry: bigint;
   readonly segments: readonly SegmentSpec[];
@@ -69,11 +74,20 @@ export interface BuiltElf {
 
 const HEADER_SIZE = 64;
 const PROGRAM_HEADER_SIZE = 56;
+/** gABI Elf32_Ehdr and Elf32_Phdr sizes. */
+const ELF32_HEADER_SIZE = 52;
+const ELF32_PROGRAM_HEADER_SIZE = 32;
 const PAGE = 0x1000;
 
-/** An ELF64 executable: header, program headers, then each segment's data at a page-congruent offset. */
+/**
+ * An ELF executable: header, program headers, then each segment's data at a page-congruent offset.
+ * ELF64 by default; with `elfClass: 32` the gABI's Elf32 layout (32-bit fields, p_flags after p_memsz).
+ */
 export function buildElf(spec: ElfSpec): BuiltElf {
-  const tableEnd = HEADER_SIZE + spec.segments.length * PROGRAM_HEADER_SIZE;
+  const elf32 = spec.elfClass === 32;
+  const headerSize = elf32 ? ELF32_HEADER_SIZE : HEADER_SIZE;
+  const entrySize = elf32 ? ELF32_PROGRAM_HEADER_SIZE : PROGRAM_HEADER_SIZE;
+  const tableEnd = headerSize + spec.segments.length * entrySize;
   const dataOffsets: number[] = [];
   let cursor = tableEnd;
   for (const segment of spec.segments) {
@@ -84,33 +98,59 @@ export function buildElf(spec: ElfSpec): BuiltElf {
     cursor = offset + (segment.data?.length ?? 0);
   }
   const bytes = new Uint8Array(cursor);
-  bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0); // magic, ELFCLASS64, ELFDATA2LSB, EV_CURRENT
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, elf32 ? 1 : 2, 1, 1], 0); // magic, ELFCLASS32/64, ELFDATA2LSB, EV_CURRENT
   setU16(bytes, 16, spec.type ?? ET_EXEC);
-  setU16(bytes, 18, spec.machine ?? 62);
-  setU32(bytes, 20, 1);
-  setU64(bytes, 24, spec.entry);
-  setU64(bytes, 32, BigInt(HEADER_SIZE)); // e_phoff
-  setU16(bytes, 52, HEADER_SIZE); // e_ehsize
-  setU16(bytes, 54, PROGRAM_HEADER_SIZE);
-  setU16(bytes, 56, spec.segments.length);
+  setU16(bytes, 18, spec.machine ?? (elf32 ? 3 : 62));
+  setU32(bytes, 20, 1); // e_version EV_CURRENT
+  if (elf32) {
+    setU32(bytes, 24, Number(spec.entry));
+    setU32(bytes, 28, headerSize); // e_phoff
+    setU16(bytes, 40, headerSize); // e_ehsize
+    setU16(bytes, 42, entrySize);
+    setU16(bytes, 44, spec.segments.length);
+  } else {
+    setU64(bytes, 24, spec.entry);
+    setU64(bytes, 32, BigInt(headerSize)); // e_phoff
+    setU16(bytes, 52, headerSize); // e_ehsize
+    setU16(bytes, 54, entrySize);
+    setU16(bytes, 56, spec.segments.length);
+  }
   spec.segments.forEach((segment, index) => {
-    const at = HEADER_SIZE + index * PROGRAM_HEADER_SIZE;
+    const at = headerSize + index * entrySize;
     const size = BigInt(segment.data?.length ?? 0);
-    setU32(bytes, at, segment.type ?? PT_LOAD);
-    setU32(bytes, at + 4, segment.flags);
-    setU64(bytes, at + 8, BigInt(dataOffsets[index]!));
-    setU64(bytes, at + 16, segment.vaddr);
-    setU64(bytes, at + 24, segment.vaddr);
-    setU64(bytes, at + 32, size);
-    setU64(bytes, at + 40, segment.memsz ?? size);
-    setU64(bytes, at + 48, segment.align ?? BigInt(PAGE));
+    const fields = {
+      type: segment.type ?? PT_LOAD,
+      flags: segment.flags,
+      offset: BigInt(dataOffsets[index]!),
+      vaddr: segment.vaddr,
+      paddr: segment.paddr ?? segment.vaddr,
+      filesz: size,
+      memsz: segment.memsz ?? size,
+      align: segment.align ?? BigInt(PAGE),
+    };
+    if (elf32) {
+      // Elf32_Phdr: p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align (u32 each).
+      [fields.type, fields.offset, fields.vaddr, fields.paddr, fields.filesz, fields.memsz, fields.flags, fields.align].forEach((value, field) =>
+        setU32(bytes, at + field * 4, Number(value)),
+      );
+    } else {
+      setU32(bytes, at, fields.type);
+      setU32(bytes, at + 4, fields.flags);
+      setU64(bytes, at + 8, fields.offset);
+      setU64(bytes, at + 16, fields.vaddr);
+      setU64(bytes, at + 24, fields.paddr);
+      setU64(bytes, at + 32, fields.filesz);
+      setU64(bytes, at + 40, fields.memsz);
+      setU64(bytes, at + 48, fields.align);
+    }
     if (segment.data) bytes.set(segment.data, dataOffsets[index]!);
   });
   return { bytes, dataOffsets };
 }
 
-/** The file offset of program header `index` (in a builder- or linker-made ELF: e_phoff = 64). */
+/** The file offset of program header `index`: e_phoff + index * e_phentsize, of the file's class. */
 export function programHeaderOffset(bytes: Uint8Array, index: number): number {
+  if (bytes[4] === 1) return getU32(bytes, 28) + index * getU16(bytes, 42);
   return Number(getU64(bytes, 32)) + index * getU16(bytes, 54);
 }
 
@@ -233,43 +273,71 @@ const align8 = (value: number): number => Math.ceil(value / 8) * 8;
  * table, and e_shoff, e_shentsize, e_shnum, e_shstrndx set to them.
  */
 export function withSymbols(bytes: Uint8Array, symbols: readonly SymbolSpec[]): SectionLayout {
+  // An ELF32 file (e_ident[EI_CLASS] 1) gets the gABI's Elf32_Shdr (40 bytes) and Elf32_Sym (16 bytes).
+  const elf32 = bytes[4] === 1;
+  const sectionHeaderSize = elf32 ? 40 : SECTION_HEADER_SIZE;
+  const symbolSize = elf32 ? 16 : SYMBOL_SIZE;
   const names = stringTable(symbols.map((symbol) => symbol.name));
   const sectionNames = stringTable(['.symtab', '.strtab', '.shstrtab']);
-  const symtab = new Uint8Array((symbols.length + 1) * SYMBOL_SIZE);
+  const symtab = new Uint8Array((symbols.length + 1) * symbolSize);
   symbols.forEach((symbol, index) => {
-    const at = (index + 1) * SYMBOL_SIZE;
+    const at = (index + 1) * symbolSize;
     setU32(symtab, at, names.offsets[index]!);
-    symtab[at + 4] = symbol.info ?? 0x10; // STB_GLOBAL, STT_NOTYPE
-    setU16(symtab, at + 6, symbol.shndx ?? 1);
-    setU64(symtab, at + 8, symbol.value);
-    setU64(symtab, at + 16, symbol.size ?? 0n);
+    if (elf32) {
+      // Elf32_Sym: st_name, st_value, st_size (u32), st_info, st_other (u8), st_shndx (u16).
+      setU32(symtab, at + 4, Number(symbol.value));
+      setU32(symtab, at + 8, Number(symbol.size ?? 0n));
+      symtab[at + 12] = symbol.info ?? 0x10;
+      setU16(symtab, at + 14, symbol.shndx ?? 1);
+    } else {
+      symtab[at + 4] = symbol.info ?? 0x10; // STB_GLOBAL, STT_NOTYPE
+      setU16(symtab, at + 6, symbol.shndx ?? 1);
+      setU64(symtab, at + 8, symbol.value);
+      setU64(symtab, at + 16, symbol.size ?? 0n);
+    }
   });
   const strtabOffset = bytes.length;
   const shstrtabOffset = strtabOffset + names.table.length;
   const symtabOffset = align8(shstrtabOffset + sectionNames.table.length);
   const tableOffset = align8(symtabOffset + symtab.length);
-  const file = new Uint8Array(tableOffset + 4 * SECTION_HEADER_SIZE);
+  const file = new Uint8Array(tableOffset + 4 * sectionHeaderSize);
   file.set(bytes, 0);
   file.set(names.table, strtabOffset);
   file.set(sectionNames.table, shstrtabOffset);
   file.set(symtab, symtabOffset);
   const header = (index: number, name: number, type: number, offset: number, size: number, link = 0, entsize = 0) => {
-    const at = tableOffset + index * SECTION_HEADER_SIZE;
+    const at = tableOffset + index * sectionHeaderSize;
     setU32(file, at, name);
     setU32(file, at + 4, type);
-    setU64(file, at + 24, BigInt(offset));
-    setU64(file, at + 32, BigInt(size));
-    setU32(file, at + 40, link);
-    setU64(file, at + 48, 1n);
-    setU64(file, at + 56, BigInt(entsize));
+    if (elf32) {
+      // Elf32_Shdr: sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign, sh_entsize.
+      setU32(file, at + 16, offset);
+      setU32(file, at + 20, size);
+      setU32(file, at + 24, link);
+      setU32(file, at + 32, 1);
+      setU32(file, at + 36, entsize);
+    } else {
+      setU64(file, at + 24, BigInt(offset));
+      setU64(file, at + 32, BigInt(size));
+      setU32(file, at + 40, link);
+      setU64(file, at + 48, 1n);
+      setU64(file, at + 56, BigInt(entsize));
+    }
   };
-  header(1, sectionNames.offsets[0]!, 2, symtabOffset, symtab.length, 2, SYMBOL_SIZE);
+  header(1, sectionNames.offsets[0]!, 2, symtabOffset, symtab.length, 2, symbolSize);
   header(2, sectionNames.offsets[1]!, 3, strtabOffset, names.table.length);
   header(3, sectionNames.offsets[2]!, 3, shstrtabOffset, sectionNames.table.length);
-  setU64(file, 40, BigInt(tableOffset)); // e_shoff
-  setU16(file, 58, SECTION_HEADER_SIZE); // e_shentsize
-  setU16(file, 60, 4); // e_shnum
-  setU16(file, 62, 3); // e_shstrndx
+  if (elf32) {
+    setU32(file, 32, tableOffset); // e_shoff
+    setU16(file, 46, sectionHeaderSize); // e_shentsize
+    setU16(file, 48, 4); // e_shnum
+    setU16(file, 50, 3); // e_shstrndx
+  } else {
+    setU64(file, 40, BigInt(tableOffset)); // e_shoff
+    setU16(file, 58, sectionHeaderSize); // e_shentsize
+    setU16(file, 60, 4); // e_shnum
+    setU16(file, 62, 3); // e_shstrndx
+  }
   return { bytes: file, tableOffset, strtabOffset, shstrtabOffset, symtabOffset };
 }
 

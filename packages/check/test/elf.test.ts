@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { alignUp, findWords, hex, hex32, inBounds, readU16, readU32, readU64, readU8, words } from '../src/bytes.js';
 import {
   describeSegment,
+  ELF64_LAYOUT,
   elfTypeName,
   isElfFile,
   loadSegments,
@@ -17,13 +18,16 @@ import {
   type ProgramHeader,
 } from '../src/elf.js';
 import { error as errorFinding, formatFinding, hasErrors, ok as okFinding, warning as warningFinding } from '../src/findings.js';
-import { fileBackedChunks, findInLoadedData, fitsInChunk } from '../src/loaded-data.js';
+import { checkKernelImage } from '../src/kernel-image.js';
+import { fileBackedChunks, findInLoadedData, fitsInChunk, OCCURRENCE_LIMIT } from '../src/loaded-data.js';
 import { readNotes } from '../src/notes.js';
+import { parseElf } from '../src/parse.js';
 import { checkEntryPoint, checkExecutableAddress, checkSegmentsInRange } from '../src/segments.js';
 import {
   buildElf,
   concat,
   elfNote,
+  multiboot2Header,
   PF_R,
   PF_W,
   PF_X,
@@ -34,6 +38,7 @@ import {
   setU16,
   setU32,
   setU64,
+  withSymbols,
   wordBytes,
 } from './elf-builder.js';
 
@@ -68,7 +73,14 @@ const segment = (fields: Partial<ProgramHeader>): ProgramHeader => ({
   align: 0x1000n,
   ...fields,
 });
-const image = (...programHeaders: ProgramHeader[]): ElfImage => ({ type: 2, entry: 0n, programHeaderOffset: 64n, programHeaders });
+const image = (...programHeaders: ProgramHeader[]): ElfImage => ({
+  layout: ELF64_LAYOUT,
+  type: 2,
+  entry: 0n,
+  programHeaderOffset: 64n,
+  programHeaderEntrySize: 56,
+  programHeaders,
+});
 
 describe('bytes', () => {
   const bytes = Uint8Array.from({ length: 16 }, (_, index) => index + 1);
@@ -230,9 +242,14 @@ describe('the ELF header (§3)', () => {
       copy[offset] = value;
       return readElf(copy);
     };
-    expect(patched(4, 1).findings).toEqual([error('ELF class is 1 (ELF32), an x86_64 kernel must be ELF64 (class 2)')]);
-    expect(patched(4, 3).findings).toEqual([error('ELF class is 3 (unknown), an x86_64 kernel must be ELF64 (class 2)')]);
-    expect(patched(5, 0).findings).toEqual([error('ELF data encoding is 0, an x86_64 kernel must be little-endian (ELFDATA2LSB = 1)')]);
+    // ELF32 with the x86-64 machine: GRUB takes ELF32 only for EM_386.
+    expect(patched(4, 1).findings).toEqual([
+      error('ELF machine is 62, an ELF32 kernel must be EM_386 (3): GRUB loads no other ("invalid arch-dependent ELF magic")'),
+    ]);
+    expect(patched(4, 3).findings).toEqual([error('ELF class is 3 (unknown), a kernel must be ELF64 (class 2), or ELF32 (class 1) for multiboot2')]);
+    expect(patched(4, 0).findings).toEqual([error('ELF class is 0 (unknown), a kernel must be ELF64 (class 2), or ELF32 (class 1) for multiboot2')]);
+    expect(patched(5, 0).findings).toEqual([error('ELF data encoding is 0, an x86 kernel must be little-endian (ELFDATA2LSB = 1)')]);
+    expect(patched(5, 2).findings).toEqual([error('ELF data encoding is 2, an x86 kernel must be little-endian (ELFDATA2LSB = 1)')]);
     expect(patched(18, 40).findings).toEqual([error('ELF machine is 40, an x86_64 kernel must be EM_X86_64 (62)')]);
     expect(patched(18, 40)).toMatchObject({ isElf: true, elf: undefined });
     // e_machine is 16 bits: 62 + 256 is not 62.
@@ -349,6 +366,9 @@ describe('segments', () => {
       segment({ index: 2, type: PT_NOTE, memsz: 0x10n }),
       segment({ index: 3, memsz: 1n }),
     );
+    expect(loadSegments(elf).map((header) => header.index)).toEqual([0, 3]);
+    // Each caller gets its own list: sorting one changes no other.
+    loadSegments(elf).reverse();
     expect(loadSegments(elf).map((header) => header.index)).toEqual([0, 3]);
   });
 
@@ -499,11 +519,12 @@ describe('ELF notes (gABI)', () => {
       ],
     });
     expect(readNotes(bytes, elfOf(bytes)).notes.map((note) => note.name)).toEqual(['A', 'B']);
+    // #1 moved to start where the file ends (past #2, whose bytes end the file: no overlap).
     const outside = bytes.slice();
-    setU64(outside, programHeaderOffset(outside, 1) + 8, BigInt(bytes.length - 4));
+    setU64(outside, programHeaderOffset(outside, 1) + 8, BigInt(bytes.length));
     expect(readNotes(outside, elfOf(outside))).toEqual({
       notes: [expect.objectContaining({ name: 'B' })],
-      problems: [error(`PT_NOTE #1 at file offset 0x${(bytes.length - 4).toString(16)} runs past the end of the file`)],
+      problems: [error(`PT_NOTE #1 at file offset 0x${bytes.length.toString(16)} runs past the end of the file`)],
     });
   });
 });
@@ -531,8 +552,8 @@ describe('loaded data', () => {
       { index: 1, fileStart: dataOffsets[1], fileEnd: dataOffsets[1]! + 0x40 },
     ]);
     expect(findInLoadedData(bytes, chunks, pattern)).toEqual([
-      { fileOffset: dataOffsets[1]! + 0x38, vaddr: 0x3038n },
-      { fileOffset: dataOffsets[0]! + 8, vaddr: 0x5008n },
+      { fileOffset: dataOffsets[1]! + 0x38, vaddr: 0x3038n, chunk: chunks[1] },
+      { fileOffset: dataOffsets[0]! + 8, vaddr: 0x5008n, chunk: chunks[0] },
     ]);
   });
 
@@ -574,3 +595,196 @@ describe('loaded data', () => {
   });
 });
 
+
+describe('ELF32 (gABI Elf32_Ehdr, Elf32_Phdr): what multiboot2 loaders also take', () => {
+  // GRUB's multiboot_elfxx.c loads an ELF32 kernel when its machine is EM_386 (MULTIBOOT_ELF32_MACHINE).
+  const ELF32 = buildElf({
+    elfClass: 32,
+    entry: 0x101010n,
+    segments: [
+      { flags: PF_R | PF_X, vaddr: 0x101000n, data: new Uint8Array(0x20) },
+      { type: PT_NOTE, flags: PF_R, vaddr: 0x101020n, data: new Uint8Array(12), align: 4n },
+      { flags: PF_R | PF_W, vaddr: 0xc010_2000n, paddr: 0x10_2000n, data: new Uint8Array(0x10), memsz: 0x1000n, align: 0x20_0000n },
+    ],
+  });
+
+  it('reads into the same structures as ELF64: every field from its Elf32 offset', () => {
+    const reading = readElf(ELF32.bytes);
+    expect(reading.findings).toEqual([ok('ELF32, little-endian, i386, ET_EXEC, 3 program headers (2 PT_LOAD)')]);
+    const elf = reading.elf!;
+    expect(elf).toMatchObject({ type: 2, entry: 0x101010n, programHeaderOffset: 52n, programHeaderEntrySize: 32 });
+    expect(elf.layout.name).toBe('ELF32');
+    expect(elf.programHeaders[2]).toEqual({
+      index: 2,
+      type: PT_LOAD,
+      flags: PF_R | PF_W,
+      offset: BigInt(ELF32.dataOffsets[2]!),
+      vaddr: 0xc010_2000n,
+      paddr: 0x10_2000n,
+      filesz: 0x10n,
+      memsz: 0x1000n,
+      align: 0x20_0000n,
+    });
+    expect(elf.programHeaders.map((header) => [header.type, header.flags])).toEqual([
+      [PT_LOAD, PF_R | PF_X],
+      [PT_NOTE, PF_R],
+      [PT_LOAD, PF_R | PF_W],
+    ]);
+  });
+
+  it('needs the 52-byte header, 32-byte entries and EM_386', () => {
+    expect(readElf(ELF32.bytes.subarray(0, 51)).findings).toEqual([error('ELF header truncated: the file has 51 bytes, an ELF32 header needs 52')]);
+    expect(readElf(ELF32.bytes.subarray(0, 52)).findings).toEqual([
+      error('the program header table (3 entries of 32 bytes at file offset 0x34) extends past the end of the file (0x34 bytes)'),
+    ]);
+    expect(readElf(ELF32.bytes.subarray(0, 4)).findings).toEqual([error('ELF header truncated: the file has 4 bytes, an ELF header needs at least 52')]);
+    const small = ELF32.bytes.slice();
+    setU16(small, 42, 31);
+    expect(readElf(small).findings).toEqual([error('ELF program header entry size is 31, ELF32 program headers are 32 bytes')]);
+    const x86_64 = ELF32.bytes.slice();
+    setU16(x86_64, 18, 62);
+    expect(readElf(x86_64).findings).toEqual([
+      error('ELF machine is 62, an ELF32 kernel must be EM_386 (3): GRUB loads no other ("invalid arch-dependent ELF magic")'),
+    ]);
+  });
+
+  it('reads ELF32 section headers and symbols (Elf32_Shdr, Elf32_Sym) into the same structures', () => {
+    const layout = withSymbols(ELF32.bytes, [
+      { name: 'kernel_main', value: 0x101010n, size: 0x20n, info: 0x12, shndx: 5 },
+      { name: '__bss_end', value: 0xc010_3000n },
+    ]);
+    const { bytes } = layout;
+    const parsed = parseElf(bytes);
+    expect(parsed.elfClass).toBe('ELF32');
+    expect(parsed.sections.map(({ name, offset }) => [name, offset])).toEqual([
+      ['', 0n],
+      ['.symtab', BigInt(layout.symtabOffset)],
+      ['.strtab', BigInt(layout.strtabOffset)],
+      ['.shstrtab', BigInt(layout.shstrtabOffset)],
+    ]);
+    expect(parsed.symbols).toEqual([
+      { name: '', value: 0n, size: 0n, type: 0, binding: 0, sectionIndex: 0 },
+      { name: 'kernel_main', value: 0x101010n, size: 0x20n, type: 2, binding: 1, sectionIndex: 5 },
+      { name: '__bss_end', value: 0xc010_3000n, size: 0n, type: 0, binding: 1, sectionIndex: 1 },
+    ]);
+  });
+});
+
+describe('the identification GRUB checks first (multiboot_elfxx.c, gABI §3)', () => {
+  const { bytes } = TWO_SEGMENTS;
+
+  it('refuses e_version other than EV_CURRENT, all 32 bits of it, as GRUB does', () => {
+    for (const version of [0, 2, 0x101]) {
+      const copy = bytes.slice();
+      setU32(copy, 20, version);
+      expect(readElf(copy)).toEqual({
+        isElf: true,
+        elf: undefined,
+        findings: [error(`ELF e_version is ${version}, must be EV_CURRENT (1): GRUB refuses the file ("invalid arch-dependent ELF magic")`)],
+      });
+    }
+  });
+
+  it('warns of e_ident[EI_VERSION] other than EV_CURRENT, which the gABI requires and GRUB does not check', () => {
+    const copy = bytes.slice();
+    copy[6] = 0;
+    const reading = readElf(copy);
+    expect(reading.elf).toBeDefined();
+    expect(reading.findings).toEqual([
+      ok('ELF64, little-endian, x86-64, ET_EXEC, 3 program headers (2 PT_LOAD)'),
+      { level: 'warning', message: "ELF e_ident[EI_VERSION] is 0, the gABI (§3 e_ident) requires EV_CURRENT (1); GRUB's multiboot2 loader does not check it" },
+    ]);
+  });
+});
+
+describe('the ELF tables GRUB reads for a multiboot2 kernel (multiboot_elfxx.c)', () => {
+  /** A multiboot2 image padded to `size` bytes, its program header table moved to `tableOffset`. */
+  function movedTable(tableOffset: number, size = 0x9000): Uint8Array {
+    const { bytes } = buildElf({
+      entry: 0x101000n,
+      segments: [
+        { flags: PF_R, vaddr: 0x100000n, data: multiboot2Header() },
+        { flags: PF_R | PF_X, vaddr: 0x101000n, data: new Uint8Array(16) },
+      ],
+    });
+    const file = new Uint8Array(size);
+    file.set(bytes);
+    file.copyWithin(tableOffset, 64, 64 + 2 * 56);
+    file.fill(0, 64, 64 + 2 * 56);
+    setU64(file, 32, BigInt(tableOffset));
+    return file;
+  }
+  const about = (needle: string) => (bytes: Uint8Array) =>
+    checkKernelImage(bytes, 'multiboot2').filter((finding) => finding.message.includes(needle));
+
+  it('refuses a program header table ending past the 32 KiB GRUB reads it from, and takes one ending exactly there', () => {
+    const tableFindings = about('program header table');
+    expect(tableFindings(movedTable(0x8000 - 112))).toEqual([]);
+    expect(tableFindings(movedTable(0x8000 - 112 + 8))).toEqual([
+      error(
+        'the program header table ends at file offset 0x8008, past the first 32768 bytes GRUB reads them from: ' +
+          'GRUB refuses the kernel ("program header at a too high offset")',
+      ),
+    ]);
+    // Limine reads the table wherever it is.
+    expect(checkKernelImage(movedTable(0x8000 - 112 + 8), 'limine').filter((finding) => finding.message.includes('program header table'))).toEqual([]);
+  });
+
+  it('refuses a section header table cut off by the end of the file ("premature end of file"), warns of small entries', () => {
+    const { bytes } = withSymbols(movedTable(64, 0x3000), []);
+    const sectionFindings = about('section header');
+    expect(sectionFindings(bytes)).toEqual([]);
+    const cut = bytes.subarray(0, bytes.length - 1);
+    expect(sectionFindings(cut)).toEqual([
+      error(
+        `the section header table (4 entries of 64 bytes at file offset 0x${(bytes.length - 256).toString(16)}) extends past the end of the file ` +
+          `(0x${cut.length.toString(16)} bytes): GRUB refuses the kernel ("premature end of file")`,
+      ),
+    ]);
+    const small = bytes.slice();
+    setU16(small, 58, 40);
+    expect(sectionFindings(small)).toEqual([
+      {
+        level: 'warning',
+        message: "ELF section header entry size is 40, ELF64 section headers are 64 bytes (gABI §4); GRUB's multiboot2 loader reads the table all the same",
+      },
+    ]);
+  });
+});
+
+describe('loaded data, bounded', () => {
+  const pattern = [0x0102_0304_0506_0708n];
+
+  it('gives a match to every segment whose data holds it, however their file ranges overlap', () => {
+    const data = new Uint8Array(0x40);
+    data.set(wordBytes(...pattern), 0x10);
+    data.set(wordBytes(...pattern), 0x3c - 4); // crosses the end of the shorter segment below
+    const { bytes, dataOffsets } = buildElf({ entry: 0n, segments: [{ flags: PF_R, vaddr: 0x5000n, data }] });
+    const elf = elfOf(bytes);
+    // A second PT_LOAD over the first 0x3c bytes of the same file data, at another address.
+    const chunks = [
+      ...fileBackedChunks(bytes, elf),
+      { segment: { ...elf.programHeaders[0]!, index: 1, vaddr: 0x9000n }, fileStart: dataOffsets[0]!, fileEnd: dataOffsets[0]! + 0x3c },
+    ];
+    const found = findInLoadedData(bytes, chunks, pattern);
+    expect(found.map(({ fileOffset, vaddr }) => ({ fileOffset, vaddr }))).toEqual([
+      { fileOffset: dataOffsets[0]! + 0x10, vaddr: 0x5010n },
+      { fileOffset: dataOffsets[0]! + 0x38, vaddr: 0x5038n },
+      { fileOffset: dataOffsets[0]! + 0x10, vaddr: 0x9010n },
+    ]);
+    // A read after an occurrence stays in the segment it was found in: 0x2d bytes from 0x9010 leave
+    // the shorter segment, though the same file bytes lie in the longer one.
+    expect(found.map((occurrence) => fitsInChunk(chunks, occurrence, 0x2c))).toEqual([true, false, true]);
+    expect(found.map((occurrence) => fitsInChunk(chunks, occurrence, 0x2d))).toEqual([true, false, false]);
+  });
+
+  it(`stops at ${OCCURRENCE_LIMIT} occurrences`, () => {
+    const data = new Uint8Array(8 * 100);
+    for (let word = 0; word < 100; word++) data.set(wordBytes(...pattern), word * 8);
+    const { bytes, dataOffsets } = buildElf({ entry: 0n, segments: [{ flags: PF_R, vaddr: 0x5000n, data }] });
+    const segment = elfOf(bytes).programHeaders[0]!;
+    const chunk = (index: number) => ({ segment: { ...segment, index, vaddr: BigInt(index) << 20n }, fileStart: dataOffsets[0]!, fileEnd: bytes.length });
+    expect(findInLoadedData(bytes, Array.from({ length: 40 }, (_, index) => chunk(index)), pattern)).toHaveLength(4000);
+    expect(findInLoadedData(bytes, Array.from({ length: 41 }, (_, index) => chunk(index)), pattern)).toHaveLength(OCCURRENCE_LIMIT);
+  });
+});

@@ -5,24 +5,27 @@
 import { describe, expect, it } from 'vitest';
 import { LIMINE, MULTIBOOT2 } from '@baremetal-kernel/target';
 import { checkKernelImage } from '../src/kernel-image.js';
+import { readElf } from '../src/elf.js';
+import { fileBackedChunks, findInLoadedData, OCCURRENCE_LIMIT } from '../src/loaded-data.js';
 import { ElfParseError, parseElf } from '../src/parse.js';
-import { buildElf, concat, PF_R, PF_W, PF_X, withSymbols, wordBytes } from './elf-builder.js';
+import { readSections, readSymbols } from '../src/sections.js';
+import { buildElf, concat, PF_R, PF_W, PF_X, programHeaderOffset, setU16, setU32, setU64, withSymbols, wordBytes } from './elf-builder.js';
 
 /** An ELF that is neither protocol's kernel: a code segment and nothing else. */
 const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, vaddr: 0x100000n, data: new Uint8Array(16) }] }).bytes;
 
 describe('images that are not x86_64 ELF64 kernels', () => {
-  it('rejects an ELF32 file, a big-endian file and one without program headers', () => {
+  it('rejects an ELF64 header read as ELF32, a big-endian file and one without program headers', () => {
     const elf32 = PLAIN_ELF.slice();
     elf32[4] = 1;
     expect(checkKernelImage(elf32, 'multiboot2')[0]).toEqual({
       level: 'error',
-      message: 'ELF class is 1 (ELF32), an x86_64 kernel must be ELF64 (class 2)',
+      message: 'ELF machine is 62, an ELF32 kernel must be EM_386 (3): GRUB loads no other ("invalid arch-dependent ELF magic")',
     });
     const bigEndian = PLAIN_ELF.slice();
     bigEndian[5] = 2;
     expect(checkKernelImage(bigEndian, 'limine')[0]?.message).toBe(
-      'ELF data encoding is 2, an x86_64 kernel must be little-endian (ELFDATA2LSB = 1)',
+      'ELF data encoding is 2, an x86 kernel must be little-endian (ELFDATA2LSB = 1)',
     );
     const noHeaders = PLAIN_ELF.slice();
     noHeaders[56] = 0;
@@ -86,7 +89,9 @@ describe('robustness against malformed images', { timeout: 30_000 }, () => {
         {
           flags: PF_R | PF_W,
           vaddr: 0xffff_ffff_8000_1000n,
-          data: wordBytes(...LIMINE.requestsStartMarker, ...LIMINE.baseRevisionMagic, 6n, ...LIMINE.requests.hhdm, 0n, 0n, ...LIMINE.requestsEndMarker),
+          // 32 bytes after the end marker, as .data gives a real kernel: Limine's scan reads 32 bytes
+          // at each step, so it does not see an end marker in the image's last 31 bytes (limine.c).
+          data: wordBytes(...LIMINE.requestsStartMarker, ...LIMINE.baseRevisionMagic, 6n, ...LIMINE.requests.hhdm, 0n, 0n, ...LIMINE.requestsEndMarker, 0n, 0n, 0n, 0n),
         },
       ],
     }).bytes,
@@ -148,5 +153,93 @@ describe('robustness against malformed images', { timeout: 30_000 }, () => {
       }
     }
     expect([...outcomes].sort()).toEqual(['parsed', 'refused']);
+  });
+});
+
+/**
+ * Crafted files whose tables say far more than the file holds: each is read in time linear in the
+ * file's size. Before, the first two exhausted the heap (every name decoded again up to the end of a
+ * string table without a NUL) and the third ran for minutes (each of 20000 segments over the same
+ * bytes scanned, and every match kept, once per segment).
+ */
+describe('bounded time on crafted tables', () => {
+  /** Well under a second on an idle machine; these take about a tenth of it. */
+  const BOUND_MS = 1000;
+  const timed = <T>(run: () => T): { result: T; ms: number } => {
+    const start = performance.now();
+    const result = run();
+    return { result, ms: performance.now() - start };
+  };
+  /** A string table of `size` bytes without a NUL after its first byte. */
+  const longStrings = (size: number) => new Uint8Array(size).fill(0x41).fill(0, 0, 1);
+
+  it('20000 section names, each pointing into a 256 KiB name table without a NUL', () => {
+    const base = withSymbols(PLAIN_ELF, []);
+    const names = longStrings(1 << 18);
+    const count = 20_000;
+    const tableOffset = base.bytes.length + names.length;
+    const bytes = new Uint8Array(tableOffset + count * 64);
+    bytes.set(base.bytes);
+    bytes.set(names, base.bytes.length);
+    for (let index = 1; index < count; index++) {
+      const at = tableOffset + index * 64;
+      setU32(bytes, at, index * 8); // sh_name: a different suffix of the same long string
+      setU32(bytes, at + 4, 3); // SHT_STRTAB
+      setU64(bytes, at + 24, BigInt(base.bytes.length));
+      setU64(bytes, at + 32, BigInt(names.length));
+    }
+    setU64(bytes, 40, BigInt(tableOffset));
+    setU16(bytes, 60, count);
+    setU16(bytes, 62, 1); // e_shstrndx: section 1, the long table
+    const { result, ms } = timed(() => readSections(bytes));
+    expect(result.problems).toEqual([]);
+    expect(result.sections).toHaveLength(count);
+    expect(result.sections[2]!.name).toHaveLength(names.length - 16);
+    expect(result.sections[count - 1]!.name).toHaveLength(names.length - (count - 1) * 8);
+    expect(ms).toBeLessThan(BOUND_MS);
+  });
+
+  it('a symbol table of 20000 symbols, each named into a 256 KiB string table without a NUL', () => {
+    const count = 20_000;
+    const layout = withSymbols(PLAIN_ELF, Array.from({ length: count }, (_, index) => ({ name: 'x', value: BigInt(index) })));
+    const names = longStrings(1 << 18);
+    const bytes = concat(layout.bytes, names);
+    // .strtab (section 2) moved to the long table; every st_name a different suffix of it.
+    setU64(bytes, layout.tableOffset + 2 * 64 + 24, BigInt(layout.bytes.length));
+    setU64(bytes, layout.tableOffset + 2 * 64 + 32, BigInt(names.length));
+    for (let index = 1; index <= count; index++) setU32(bytes, layout.symtabOffset + index * 24, index * 8);
+    const { result, ms } = timed(() => readSymbols(bytes, readSections(bytes).sections));
+    expect(result.problems).toEqual([]);
+    expect(result.symbols).toHaveLength(count + 1);
+    expect(result.symbols[1]!.name).toHaveLength(names.length - 8);
+    expect(result.symbols[count]!.name).toHaveLength(names.length - count * 8);
+    expect(ms).toBeLessThan(BOUND_MS);
+  });
+
+  it('20000 PT_LOAD segments over the same 16 KiB, full of one pattern', () => {
+    const pattern = [0x0102_0304_0506_0708n];
+    const data = new Uint8Array(1 << 14);
+    for (let at = 0; at < data.length; at += 8) data.set(wordBytes(...pattern), at);
+    const count = 20_000;
+    const { bytes: one, dataOffsets } = buildElf({ entry: 0n, segments: [{ flags: PF_R, vaddr: 0x1000n, data }] });
+    // The one program header moved behind the data and repeated, each copy at its own address.
+    const tableOffset = one.length;
+    const bytes = new Uint8Array(tableOffset + count * 56);
+    bytes.set(one);
+    for (let index = 0; index < count; index++) {
+      const at = tableOffset + index * 56;
+      bytes.copyWithin(at, programHeaderOffset(one, 0), programHeaderOffset(one, 0) + 56);
+      setU64(bytes, at + 16, BigInt(index) << 20n);
+    }
+    setU64(bytes, 32, BigInt(tableOffset));
+    setU16(bytes, 56, count);
+    const { result, ms } = timed(() => {
+      const { elf } = readElf(bytes);
+      const chunks = fileBackedChunks(bytes, elf!);
+      return { chunks: chunks.length, found: findInLoadedData(bytes, chunks, pattern), start: dataOffsets[0]! };
+    });
+    expect(result.chunks).toBe(count);
+    expect(result.found).toHaveLength(OCCURRENCE_LIMIT);
+    expect(ms).toBeLessThan(BOUND_MS);
   });
 });

@@ -5,7 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { readCString } from '../src/bytes.js';
 import { ElfParseError, parseElf, symbolValue } from '../src/parse.js';
-import { readSections, readSymbols, SHT_NOBITS, SHT_STRTAB, SHT_SYMTAB } from '../src/sections.js';
+import {
+  readSections,
+  readSymbols,
+  relocationSections,
+  SHT_NOBITS,
+  SHT_REL,
+  SHT_RELA,
+  SHT_STRTAB,
+  SHT_SYMTAB,
+  StringTable,
+} from '../src/sections.js';
 import { buildElf, elfNote, getU32, PF_R, PF_X, PT_NOTE, setU16, setU32, setU64, withSymbols } from './elf-builder.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
@@ -264,5 +274,60 @@ describe('parseElf', () => {
     expect(() => symbolValue(twice, 'kernel_main')).toThrow('symbol kernel_main has 2 different values');
     const same = { ...elf, symbols: [...elf.symbols, elf.symbols[2]!] };
     expect(symbolValue(same, 'kernel_main')).toBe(CODE + 0x10n);
+  });
+});
+
+describe('StringTable (§5)', () => {
+  const table = new StringTable(ascii('\0abc\0de'));
+
+  it('gives the string at any offset up to its NUL, or to the end of the table without one', () => {
+    expect([0, 1, 2, 4, 5, 6, 7].map((offset) => table.at(offset))).toEqual(['', 'abc', 'bc', '', 'de', 'e', undefined]);
+    expect(table.at(-1)).toBeUndefined();
+    expect(new StringTable(new Uint8Array(0)).at(0)).toBeUndefined();
+  });
+
+  it('reads one character per byte', () => {
+    expect(new StringTable(new Uint8Array([0xc3, 0xa9, 0])).at(0)).toBe('\u00c3\u00a9');
+  });
+});
+
+describe('relocation sections and symbol tables as the gABI allows them (§4)', () => {
+  it('finds SHT_REL and SHT_RELA sections, and no other', () => {
+    const layout = withSymbols(plain, []);
+    const { bytes } = layout;
+    setU32(bytes, layout.tableOffset + 64 + 4, SHT_REL);
+    setU32(bytes, layout.tableOffset + 2 * 64 + 4, SHT_RELA);
+    expect([SHT_REL, SHT_RELA]).toEqual([9, 4]);
+    expect(relocationSections(readSections(bytes).sections).map(({ index, name, type }) => ({ index, name, type }))).toEqual([
+      { index: 1, name: '.symtab', type: SHT_REL },
+      { index: 2, name: '.strtab', type: SHT_RELA },
+    ]);
+    expect(relocationSections(readSections(withSymbols(plain, SYMBOLS).bytes).sections)).toEqual([]);
+  });
+
+  it('reads one SHT_SYMTAB and names a second as a problem, without reading it', () => {
+    const layout = withSymbols(plain, SYMBOLS);
+    const { bytes } = layout;
+    // Sections unnamed (e_shstrndx SHN_UNDEF), and .shstrtab (section 3) turned into a second
+    // symbol table over the first one's entries, with the same string table.
+    setU16(bytes, 62, 0);
+    const at = layout.tableOffset + 3 * 64;
+    setU32(bytes, at + 4, SHT_SYMTAB);
+    setU64(bytes, at + 24, BigInt(layout.symtabOffset));
+    setU64(bytes, at + 32, BigInt(4 * 24));
+    setU32(bytes, at + 40, 2);
+    const reading = readSymbols(bytes, readSections(bytes).sections);
+    expect(reading.problems).toEqual([
+      { level: 'error', message: 'symbol table #3 is a second SHT_SYMTAB: the gABI allows one per file, and only #1 is read' },
+    ]);
+    expect(reading.symbols.map((symbol) => symbol.name)).toEqual(['', '__text_start', 'kernel_main', 'local_thing']);
+    // Seven more: one problem, naming five of them.
+    const seven = Array.from({ length: 8 }, (_, index) => ({ ...readSections(bytes).sections[3]!, index: 3 + index }));
+    expect(readSymbols(bytes, [...readSections(bytes).sections.slice(0, 3), ...seven]).problems).toEqual([
+      {
+        level: 'error',
+        message: 'symbol tables #3, #4, #5, #6, #7 and 3 more are further SHT_SYMTAB sections: the gABI allows one per file, and only #1 is read',
+      },
+    ]);
   });
 });

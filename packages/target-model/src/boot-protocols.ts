@@ -207,6 +207,12 @@ const limineRequest = (third: string, fourth: string): LimineRequestId => [...LI
 export const LIMINE = {
   /** The newest base revision the protocol defines; 0-5 are deprecated (§Base Revisions). */
   baseRevision: 6,
+  /**
+   * The first Limine release implementing each base revision, from Limine's ChangeLog ("Implement
+   * base revision N"): 2 in 7.5.0, 3 in 8.3.0, 4 in 10.2.0, 5 in 10.8.0, 6 in 11.0.0. Revisions 0
+   * and 1 predate the hand-written ChangeLog (5.20231124.0), so they have no entry.
+   */
+  baseRevisionReleases: { 2: '7.5.0', 3: '8.3.0', 4: '10.2.0', 5: '10.8.0', 6: '11.0.0' } as Readonly<Record<number, string>>,
   /** Tag: these two words, then the revision. The loader sets the third word to 0 when it supports it. */
   baseRevisionMagic: ['0xf9562b2d5c95a6c8', '0x6a7b384944536bdc'],
   /** Requests are honoured only between the last start marker and the first end marker (rev >= 2). */
@@ -265,6 +271,8 @@ export const LIMINE = {
   },
   /** The loader gives at least this much stack (§Machine State at Entry). */
   minimumStackBytes: 65536,
+  /** The most requests Limine takes between the markers (common/protos/limine.c: MAX_REQUESTS, "Maximum requests exceeded"). */
+  maxRequests: 128,
   /** PT_LOAD segments sharing a page must have the same permissions (Limine common/lib/elf.c). */
   pageSize: 0x1000,
 } as const;
@@ -279,6 +287,12 @@ export const LIMINE_RELEASE = {
   version: '12.9.1',
   url: 'https://github.com/Limine-Bootloader/Limine/releases/download/v12.9.1/limine-binary.tar.gz',
   sha256: '5cdebc518daa3af30b22c2322ba0dba2e0e2046fa8b087b9e13071b8dbcdcff4',
+  /**
+   * The oldest release that boots generated kernels: the first to implement their base revision.
+   * A LIMINE_DIR holding this release or a later one is accepted (releases keep the older base
+   * revisions: 11.0.0 dropped 0-3 on x86, 11.1.0 brought them back; revision 6 was never dropped).
+   */
+  minimumVersion: LIMINE.baseRevisionReleases[LIMINE.baseRevision]!,
 } as const;
 
 export const PVH: PvhEntry = {

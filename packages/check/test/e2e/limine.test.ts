@@ -31,14 +31,21 @@ const request = (id: readonly (string | bigint)[]) => wordBytes(...id, 0n, 0n);
 const UNKNOWN_ID: LimineRequestId = [...LIMINE.commonMagic, '0x1111111111111111', '0x2222222222222222'];
 const CODE = new Uint8Array(16).fill(0xc3);
 
-/** A kernel with a code segment at BASE and a data segment at BASE + 4 KiB holding `data`. */
+/**
+ * What follows the requests in the data segment, as .data does in a real kernel: Limine's scan reads
+ * 32 bytes at each step and ends with the loaded image (limine.c), so it does not see a tag or an
+ * end marker in the image's last 31 bytes.
+ */
+const TAIL = new Uint8Array(32);
+
+/** A kernel with a code segment at BASE and a data segment at BASE + 4 KiB holding `data`, then TAIL. */
 function limineImage(data: Uint8Array, options: { entry?: bigint; segments?: SegmentSpec[]; type?: number } = {}) {
   return buildElf({
     type: options.type ?? 2,
     entry: options.entry ?? BASE,
     segments: options.segments ?? [
       { flags: PF_R | PF_X, vaddr: BASE, data: CODE },
-      { flags: PF_R | PF_W, vaddr: DATA, data },
+      { flags: PF_R | PF_W, vaddr: DATA, data: concat(data, TAIL) },
     ],
   });
 }
@@ -58,7 +65,7 @@ const spanOk = (end: bigint) => `ok: PT_LOAD segments span [${hex(BASE)}, ${hex(
 const LAYOUT_OK = 'ok: PT_LOAD segments are in ascending order and no 4 KiB page is shared by different permissions';
 const ENTRY_OK = `ok: entry point ${hex(BASE)} lies in the executable segment PT_LOAD #0 [${hex(BASE)}, ${hex(BASE + 16n)}) r-x`;
 /** The ELF and segment lines of a two-segment image whose data segment is `size` bytes. */
-const segmentLines = (size: number) => [ELF_OK, spanOk(DATA + BigInt(size)), LAYOUT_OK, ENTRY_OK];
+const segmentLines = (size: number) => [ELF_OK, spanOk(DATA + BigInt(size + TAIL.length)), LAYOUT_OK, ENTRY_OK];
 const markersOk = (start: number, end: number) =>
   `ok: Limine requests markers: start at ${hex(DATA + BigInt(start))}, end at ${hex(DATA + BigInt(end))} (file-backed, 8-byte aligned)`;
 
@@ -91,10 +98,11 @@ describe('check on a well-formed Limine kernel', () => {
 });
 
 describe('the base revision tag', () => {
-  it('rejects a revision newer than the protocol defines', () => {
+  it('warns of a revision newer than the protocol defines, which Limine boots with revision 6', () => {
     const image = limineImage(concat(START, baseRevision(7), END));
     expect(lines(image.bytes).slice(4)).toEqual([
-      `error: Limine base revision tag at ${at(image, 32)} asks for revision 7, but the newest base revision is 6`,
+      `warning: Limine base revision tag at ${at(image, 32)} asks for revision 7, but the newest base revision is 6: ` +
+        "Limine boots it with revision 6 and leaves the tag's third word unchanged, so a kernel that checks the tag (§Base Revisions) stops",
       markersOk(0, 56),
     ]);
   });
@@ -119,7 +127,7 @@ describe('the base revision tag', () => {
     const image = limineImage(data, {
       segments: [
         { flags: PF_R | PF_X, vaddr: BASE, data: CODE },
-        { flags: PF_R | PF_W, vaddr: DATA, data, memsz: 0x100n },
+        { flags: PF_R | PF_W, vaddr: DATA, data: concat(data, TAIL), memsz: 0x100n },
       ],
     });
     expect(lines(image.bytes).slice(4)).toEqual([
@@ -155,12 +163,14 @@ describe('the base revision tag', () => {
 });
 
 describe('the request markers and requests', () => {
-  it('rejects missing markers, and does not judge requests without them', () => {
+  it('warns of missing markers, which Limine does without (§Requests Delimiters), and judges the requests', () => {
     const image = limineImage(concat(baseRevision(6), request(LIMINE.requests.hhdm)));
     expect(lines(image.bytes).slice(4)).toEqual([
       `ok: Limine base revision tag at ${at(image, 0)} asks for revision 6`,
-      'error: no Limine requests start marker in the file-backed data of the PT_LOAD segments (one in .bss is invisible to Limine)',
-      'error: no Limine requests end marker in the file-backed data of the PT_LOAD segments (one in .bss is invisible to Limine)',
+      'warning: no Limine requests start marker in the file-backed data of the PT_LOAD segments (one in .bss is invisible to Limine); ' +
+        'Limine then takes requests from the start of the loaded image (§Requests Delimiters: the markers are optional)',
+      'warning: no Limine requests end marker in the file-backed data of the PT_LOAD segments (one in .bss is invisible to Limine); ' +
+        'Limine then takes requests up to the end of the loaded image (§Requests Delimiters: the markers are optional)',
       `ok: Limine HHDM request at ${at(image, 24)}`,
     ]);
   });
@@ -173,11 +183,12 @@ describe('the request markers and requests', () => {
     ]);
   });
 
-  it('rejects a misaligned marker', () => {
+  it('warns of a misaligned marker, which Limine does not see', () => {
     const image = limineImage(concat(new Uint8Array(4), START, new Uint8Array(4), baseRevision(6), END));
     expect(lines(image.bytes).slice(4)).toEqual([
       `ok: Limine base revision tag at ${at(image, 40)} asks for revision 6`,
-      `error: Limine requests start marker at ${at(image, 4)} is not 8-byte aligned: Limine scans in 8-byte steps`,
+      `warning: Limine requests start marker at ${at(image, 4)} is not 8-byte aligned: Limine scans in 8-byte steps; ` +
+        'Limine then takes requests from the start of the loaded image (§Requests Delimiters: the markers are optional)',
     ]);
   });
 
@@ -286,7 +297,7 @@ describe('segments and entry point', () => {
   it('rejects an entry point in a data segment', () => {
     const image = limineImage(GOOD_DATA, { entry: DATA });
     expect(lines(image.bytes)[3]).toBe(
-      `error: entry point ${hex(DATA)} lies in PT_LOAD #1 [${hex(DATA)}, ${hex(DATA + BigInt(GOOD_DATA.length))}) rw-, which is not executable (no PF_X)`,
+      `error: entry point ${hex(DATA)} lies in PT_LOAD #1 [${hex(DATA)}, ${hex(DATA + BigInt(GOOD_DATA.length + TAIL.length))}) rw-, which is not executable (no PF_X)`,
     );
   });
 

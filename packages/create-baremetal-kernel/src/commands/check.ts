@@ -1,5 +1,5 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { BOOT_PROTOCOLS, unknownChoice, type BootProtocolName } from '@baremetal-kernel/target';
 import {
@@ -26,7 +26,7 @@ const CHECK_OPTIONS = [
     type: 'string',
     valueName: '<protocol>',
     default: '',
-    defaultHelp: "the project's, else what the image says",
+    defaultHelp: "the project's for its own kernel, else what the image says",
     choices: BOOT_PROTOCOLS.map(({ name, summary }) => ({ value: name, summary })),
     help: 'check against this boot protocol',
   },
@@ -115,6 +115,28 @@ function kernelPath(path: string | undefined, project: KernelProject | undefined
   return elf;
 }
 
+/** The same file, links and `..` resolved; the path itself when it cannot be resolved. */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Whether `elf` is the project's own kernel (its debug or release build), the only ELF its
+ * Cargo.toml speaks for: any other path is judged by its own contents.
+ */
+function isProjectKernel(elf: string, project: KernelProject, io: Io): boolean {
+  if (project.name === undefined) return false;
+  const name = project.name;
+  const target = canonical(elf);
+  return (['debug', 'release'] as const).some(
+    (profile) => canonical(kernelElfPath(project.directory, name, { cargoTargetDir: io.env.CARGO_TARGET_DIR, cwd: io.cwd, profile })) === target,
+  );
+}
+
 /** What a path that is not a regular file is, for the message that refuses it. */
 function fileKind(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';
@@ -199,7 +221,9 @@ export function runCheck(args: readonly string[], io: Io): number {
     const project = findKernelProject(io.cwd);
     const elf = kernelPath(path, project, io);
     const bytes = readKernel(elf, io);
-    const protocol = chooseProtocol(boot, project, bytes);
+    // The project's protocol is for the project's kernel; another ELF given by path says its own.
+    const ownKernel = project !== undefined && (path === undefined || isProjectKernel(elf, project, io));
+    const protocol = chooseProtocol(boot, ownKernel ? project : undefined, bytes);
     const findings = checkKernelImage(bytes, protocol.name);
     if (json) {
       io.stdout(`${JSON.stringify(checkReport(findings, displayPath(elf, io), protocol), null, 2)}\n`);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
+  LIMINE as LIMINE_MODEL,
   LIMINE_RELEASE,
   OVMF_FIRMWARE_LOCATIONS,
   PRESETS,
@@ -135,16 +136,19 @@ function pathWith(tools: readonly string[]): string {
   return `${paths.get(key)}${delimiter}${coreDirectory}`;
 }
 
-/** An unpacked Limine release as the runner checks it: the ISO's files and a host tool `limine`. */
+/**
+ * An unpacked Limine release as the runner checks it: the ISO's files and a host tool `limine`,
+ * whose `--version` prints `version` (lines without single quotes; by default the pinned release).
+ */
 const LIMINE_FILES = ['limine-bios.sys', 'limine-bios-cd.bin', 'limine-uefi-cd.bin', 'BOOTX64.EFI'];
-function standInLimine(name: string, omit?: string): string {
+function standInLimine(name: string, omit?: string, version: readonly string[] = [`limine ${LIMINE_RELEASE.version}`]): string {
   const directory = join(work, name);
   mkdirSync(directory);
   for (const file of LIMINE_FILES) if (file !== omit) writeFileSync(join(directory, file), `stand-in ${file}\n`);
   const tool = [
     `#!${BASH}`,
     'case "$1" in',
-    `--version) echo "limine ${LIMINE_RELEASE.version}" ;;`,
+    `--version) printf '%s\\n' ${version.map((line) => `'${line}'`).join(' ')} ;;`,
     'bios-install) printf \'%s\\n\' "$@" >"$FAKE_LOG/limine" ;;',
     '*) exit 1 ;;',
     'esac',
@@ -200,7 +204,12 @@ function runnerFor(protocol: Protocol, request: Partial<KernelRequest> = {}): Ru
 
 /** The runner rendered with another OVMF search list (the real one depends on the machine). */
 function runnerWithOvmfCandidates(protocol: Protocol, ovmfCandidates: string[]): Runner {
-  const view = { ...kernelView(kernelConfig({ boot: protocol.boot })), ovmfCandidates };
+  return runnerWithView(protocol, (view) => ({ ...view, ovmfCandidates }));
+}
+
+/** The runner rendered from a changed view of the protocol's default configuration. */
+function runnerWithView(protocol: Protocol, change: (view: ReturnType<typeof kernelView>) => object): Runner {
+  const view = change(kernelView(kernelConfig({ boot: protocol.boot })));
   // The common skeleton, with the protocol's fragments as planKernel gives them.
   const fragments = `boot/${protocol.boot}/${FRAGMENTS_FOLDER}`;
   const partials = Object.fromEntries(
@@ -835,7 +844,86 @@ describe.concurrent('the limine runner only', () => {
     const incomplete = standInLimine('limine-incomplete', 'BOOTX64.EFI');
     expectOneLineError(
       await run(runner, { env: { LIMINE_DIR: incomplete } }),
-      new RegExp(`^runner: LIMINE_DIR is not a usable Limine ${LIMINE_RELEASE.version.replaceAll('.', '\\.')}: ${incomplete} has no BOOTX64\\.EFI$`, 'm'),
+      new RegExp(`^runner: LIMINE_DIR is not a usable Limine: ${incomplete} has no BOOTX64\\.EFI$`, 'm'),
+    );
+  });
+});
+
+/**
+ * Which LIMINE_DIR releases the runner takes: any that implements the kernel's base revision. The
+ * minimum is Limine's ChangeLog, written out here rather than read from the model: "Release 11.0.0
+ * ... Implement support for base revision 6 of the Limine boot protocol" (10.8.0 implemented 5).
+ * `limine --version` prints "Limine <version>" and then copyright lines (host/limine.c, version()).
+ */
+describe.concurrent('the limine runner and the LIMINE_DIR release', () => {
+  const runner = runnerFor(LIMINE);
+  const FIRST_WITH_REVISION_6 = '11.0.0';
+  const hostToolOutput = (version: string) => [
+    `Limine ${version}`,
+    'Copyright (C) 2019-2026 Mintsuki and contributors.',
+    'Limine is distributed under the terms of the BSD-2-Clause license.',
+  ];
+  let releases = 0;
+  const release = (lines: readonly string[]) => standInLimine(`limine-release-${releases++}`, undefined, lines);
+
+  it('is told by the model that generated kernels ask for base revision 6', () => {
+    expect(LIMINE_MODEL.baseRevision).toBe(6);
+    expect(LIMINE_RELEASE.minimumVersion).toBe(FIRST_WITH_REVISION_6);
+  });
+
+  it.each([FIRST_WITH_REVISION_6, '11.0.1', '11.10.0', LIMINE_RELEASE.version, '100.0.0'])('builds the ISO with Limine %s and boots it', async (version) => {
+    const result = await run(runner, { env: { LIMINE_DIR: release(hostToolOutput(version)) } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.logged('limine')).toEqual(['bios-install', result.iso]);
+    expect(containsSequence(result.qemu!, ['-cdrom', result.iso])).toBe(true);
+  });
+
+  it.each(['10.8.5', '10.99.99', '9.6.7', '6.20231216.0', '1.0.0'])('refuses Limine %s in one line, naming the minimum', async (version) => {
+    const result = await run(runner, { env: { LIMINE_DIR: release(hostToolOutput(version)) } });
+    expectOneLineError(
+      result,
+      new RegExp(
+        `^runner: LIMINE_DIR is not a usable Limine: it is Limine ${version.replaceAll('.', '\\.')} \\(its 'limine --version' says 'Limine ${version.replaceAll('.', '\\.')}'\\), ` +
+          `older than 11\\.0\\.0, the first release with base revision 6, which this kernel asks for$`,
+        'm',
+      ),
+    );
+    expect(result.logged('limine')).toBeUndefined();
+  });
+
+  // Base revision 5 came with 10.8.0: a runner made for it must compare minor and patch numbers too.
+  const revision5Runner = runnerWithView(LIMINE, (view) => ({
+    ...view,
+    limine: { ...view.limine, baseRevision: 5, release: { ...view.limine.release, minimumVersion: '10.8.0' } },
+  }));
+  it.each([
+    ['10.8.0', true],
+    ['10.8.1', true],
+    ['10.10.0', true],
+    ['11.0.0', true],
+    ['10.7.9', false],
+    ['10.7.10', false],
+    ['9.9.9', false],
+  ])('compares every number of the version: Limine %s for a kernel asking for base revision 5, accepted: %s', async (version, accepted) => {
+    const result = await run(revision5Runner, { args: ['--iso-only'], tools: ['xorriso'], env: { LIMINE_DIR: release(hostToolOutput(version)) } });
+    if (accepted) expect(result.status, result.stderr).toBe(0);
+    else expectOneLineError(result, new RegExp(`older than 10\\.8\\.0, the first release with base revision 5, which this kernel asks for$`, 'm'));
+  });
+
+  it.each([
+    ['a line without a version number', ['Limine (custom build)'], 'Limine \\(custom build\\)'],
+    ['nothing', [], 'nothing'],
+    ['its version only on the second line', ['Limine', '12.9.1'], 'Limine'],
+  ])('says it cannot tell the release when the host tool prints %s, and what it found', async (_, lines, found) => {
+    // With no lines, printf still prints one empty line: the runner reads '' and says "nothing".
+    const result = await run(runner, { env: { LIMINE_DIR: release(lines) } });
+    expectOneLineError(
+      result,
+      new RegExp(
+        `^runner: LIMINE_DIR is not a usable Limine: cannot tell which release it is: its 'limine --version' says '${found}', ` +
+          'which holds no version number \\(this kernel needs Limine 11\\.0\\.0 or later\\)$',
+        'm',
+      ),
     );
   });
 });
