@@ -1,6 +1,6 @@
 // Builds the published CLI: both bins bundled and minified with esbuild, the kernel templates
 // precompiled into data in dist/templates.data (so no part of Handlebars is loaded), and the
-// prompts library split into a chunk that loads only when someone is asked a question.
+// prompts library in a file of its own that loads only when someone is asked a question.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,26 +23,44 @@ const precompiledTemplates = {
   },
 };
 
+/** Leaves src/prompts.ts out of the bins: they import dist/prompts.js, built on its own below. */
+const promptsApart = {
+  name: 'prompts-apart',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/prompts\.js$/ }, () => ({ path: './prompts.js', external: true }));
+  },
+};
+
 const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
-const entries = ['create-baremetal-kernel', 'baremetal-kernel'];
-await build({
-  entryPoints: entries.map((name) => join(packageRoot, 'src', 'bin', `${name}.ts`)),
+const common = {
   outdir,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   minify: true,
-  // CommonJS dependencies of the prompts call require('node:tty'): give chunks a require (and
+  // CommonJS dependencies of the prompts call require('node:tty'): give each file a require (and
   // take it out below from those that never call it).
   banner: { js: REQUIRE_BANNER },
-  plugins: [precompiledTemplates],
   logLevel: 'warning',
+};
+// `create-baremetal-kernel` in one file: each module of a bundle split into chunks costs Node a
+// file read and a round of the ESM loader, which measured ~25 ms of a create's ~90 ms over
+// `node -e 0`. (esbuild keeps a CommonJS dependency's set-up in code it must load lazily, so
+// this bin imports its command statically.)
+await build({ ...common, entryPoints: [join(packageRoot, 'src', 'bin', 'create-baremetal-kernel.ts')], plugins: [precompiledTemplates, promptsApart] });
+// `baremetal-kernel` loads each command when it is chosen: split into chunks.
+await build({
+  ...common,
+  entryPoints: [join(packageRoot, 'src', 'bin', 'baremetal-kernel.ts')],
+  splitting: true,
+  chunkNames: 'baremetal-kernel-[name]-[hash]',
+  plugins: [precompiledTemplates, promptsApart],
 });
-// Building a require costs every chunk that loads start-up time (~0.7 ms each): keep it only
-// where one is called. The bins in bin/ load the entry chunks, so no chunk needs a #! line.
+await build({ ...common, entryPoints: [join(packageRoot, 'src', 'prompts.ts')] });
+// Building a require costs every file that loads start-up time (~0.7 ms each): keep it only
+// where one is called. The bins in bin/ load the entry files, so no file needs a #! line.
 for (const file of readdirSync(outdir)) {
   const path = join(outdir, file);
   const code = readFileSync(path, 'utf8');

@@ -14,7 +14,7 @@ export interface Prompter {
 
 /** @inquirer/prompts, imported only when a person is actually asked something. */
 export async function inquirerPrompter(): Promise<Prompter> {
-  const { checkbox, input, select } = await import('@inquirer/prompts');
+  const { checkbox, input, select } = await import('./prompts.js');
   return {
     input: ({ message, default: initial, validate }) =>
       input({ message, ...(initial === undefined ? {} : { default: initial }), ...(validate ? { validate } : {}) }),
