@@ -10,8 +10,9 @@ set -euo pipefail
 # rustfmt-web: `cargo fmt` for generated kernels (the rust-web set does not pull it in).
 readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22)
 readonly BOOT_PACKAGES=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
-# The test suite lints the generated runners and our own scripts with ShellCheck.
-readonly TEST_PACKAGES=(shellcheck)
+# The test suite lints the generated runners and our own scripts with ShellCheck, and assembles
+# small multiboot2 kernels with binutils (as, ld) to compare `check` with GRUB's own verdicts.
+readonly TEST_PACKAGES=(shellcheck binutils)
 # GDB for `cargo run -- --gdb` and the generated kernel.gdb (the test suite attaches it for real).
 readonly DEBUG_PACKAGES=(gdb)
 readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${DEBUG_PACKAGES[@]}")
@@ -51,7 +52,7 @@ else
 fi
 
 # Debian's toolchain lives in /usr/bin; a rustup toolchain earlier in PATH would shadow it.
-for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso /usr/bin/shellcheck /usr/bin/gdb; do
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/rustfmt /usr/bin/rust-lld /usr/bin/qemu-system-x86_64 /usr/bin/grub-mkrescue /usr/bin/xorriso /usr/bin/shellcheck /usr/bin/as /usr/bin/ld /usr/bin/gdb; do
   [ -x "$tool" ] || fail "$tool is missing after installation"
 done
 log "rustc: $(/usr/bin/rustc --version)"
