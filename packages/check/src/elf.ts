@@ -5,8 +5,8 @@
  * the generic ABI's Elf32 structures) and the x86-64 and i386 psABIs. What GRUB refuses is from its
  * multiboot2 loader, grub-core/loader/multiboot_elfxx.c (grub_multiboot_load_elf32/64).
  */
-import { hex, inBounds, readU16, readU32, readU64, readU8 } from './bytes.js';
-import { error, ok, warning, type Finding } from './findings.js';
+import { hex, inBounds, readU16, readU32, readU64, readU8, sizeOf, type Bytes } from './bytes.js';
+import { error, listed, ok, warning, type Finding } from './findings.js';
 
 /** §3 e_ident: "\x7fELF". */
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
@@ -116,7 +116,7 @@ export const ELF64_LAYOUT: ElfClassLayout = {
 };
 
 /** The layout of the class in e_ident[EI_CLASS], or undefined for an unknown class. */
-export function elfClassLayout(bytes: Uint8Array): ElfClassLayout | undefined {
+export function elfClassLayout(bytes: Bytes): ElfClassLayout | undefined {
   const elfClass = readU8(bytes, 4);
   return elfClass === ELFCLASS64 ? ELF64_LAYOUT : elfClass === ELFCLASS32 ? ELF32_LAYOUT : undefined;
 }
@@ -124,14 +124,14 @@ export function elfClassLayout(bytes: Uint8Array): ElfClassLayout | undefined {
 const READERS = { 1: readU8, 2: readU16, 4: readU32 } as const;
 
 /** A field of the structure at `base`, as a BigInt (`undefined` past the end of the file). */
-export function readField(bytes: Uint8Array, base: number, field: Field): bigint | undefined {
+export function readField(bytes: Bytes, base: number, field: Field): bigint | undefined {
   if (field.size === 8) return readU64(bytes, base + field.at);
   const value = READERS[field.size](bytes, base + field.at);
   return value === undefined ? undefined : BigInt(value);
 }
 
 /** A field of at most 32 bits that the caller has checked lies in the file, as a number. */
-export function fieldNumber(bytes: Uint8Array, base: number, field: Field): number {
+export function fieldNumber(bytes: Bytes, base: number, field: Field): number {
   if (field.size === 8) return Number(readU64(bytes, base + field.at)!);
   return READERS[field.size](bytes, base + field.at)!;
 }
@@ -168,8 +168,8 @@ export interface ElfReading {
   readonly findings: readonly Finding[];
 }
 
-export function isElfFile(bytes: Uint8Array): boolean {
-  return ELF_MAGIC.every((byte, index) => bytes[index] === byte);
+export function isElfFile(bytes: Bytes): boolean {
+  return ELF_MAGIC.every((byte, index) => readU8(bytes, index) === byte);
 }
 
 export function elfTypeName(type: number): string {
@@ -207,7 +207,7 @@ export function segmentContaining(elf: ElfImage, address: bigint): ProgramHeader
   return loadSegments(elf).find((segment) => address >= segment.vaddr && address < segment.vaddr + segment.memsz);
 }
 
-function readProgramHeader(bytes: Uint8Array, layout: ElfClassLayout, at: number, index: number): ProgramHeader {
+function readProgramHeader(bytes: Bytes, layout: ElfClassLayout, at: number, index: number): ProgramHeader {
   // §7 (and Elf32_Phdr, which puts p_flags after p_memsz). The caller has checked that the whole
   // entry lies in the file.
   const fields = layout.programHeader;
@@ -226,7 +226,7 @@ function readProgramHeader(bytes: Uint8Array, layout: ElfClassLayout, at: number
 }
 
 /** Problems of one PT_LOAD segment's sizes against the file (§7: p_filesz <= p_memsz, data in the file). */
-function segmentFileProblems(bytes: Uint8Array, segment: ProgramHeader): Finding[] {
+function segmentFileProblems(bytes: Bytes, segment: ProgramHeader): Finding[] {
   const problems: Finding[] = [];
   if (segment.filesz > segment.memsz) {
     problems.push(
@@ -238,7 +238,7 @@ function segmentFileProblems(bytes: Uint8Array, segment: ProgramHeader): Finding
     problems.push(
       error(
         `${describeSegment(segment)} has its file data at [${hex(segment.offset)}, ${hex(segment.offset + segment.filesz)}) ` +
-          `but the file has only ${hex(bytes.byteLength)} bytes (truncated?)`,
+          `but the file has only ${hex(sizeOf(bytes))} bytes (truncated?)`,
       ),
     );
   }
@@ -250,17 +250,17 @@ function segmentFileProblems(bytes: Uint8Array, segment: ProgramHeader): Finding
  * multiboot_elfxx.c refuses each of these before it reads a program header): the layout to read
  * the rest with, or the findings that stop the reading.
  */
-function readIdentification(bytes: Uint8Array): { layout: ElfClassLayout | undefined; findings: Finding[] } {
+function readIdentification(bytes: Bytes): { layout: ElfClassLayout | undefined; findings: Finding[] } {
   const fail = (message: string) => ({ layout: undefined, findings: [error(message)] });
   const elfClass = readU8(bytes, 4);
   const layout = elfClassLayout(bytes);
   if (layout === undefined) {
     return elfClass === undefined
-      ? fail(`ELF header truncated: the file has ${bytes.byteLength} bytes, an ELF header needs at least ${ELF32_LAYOUT.headerSize}`)
+      ? fail(`ELF header truncated: the file has ${sizeOf(bytes)} bytes, an ELF header needs at least ${ELF32_LAYOUT.headerSize}`)
       : fail(`ELF class is ${elfClass} (unknown), a kernel must be ELF64 (class 2), or ELF32 (class 1) for multiboot2`);
   }
-  if (bytes.byteLength < layout.headerSize) {
-    return fail(`ELF header truncated: the file has ${bytes.byteLength} bytes, an ${layout.name} header needs ${layout.headerSize}`);
+  if (sizeOf(bytes) < layout.headerSize) {
+    return fail(`ELF header truncated: the file has ${sizeOf(bytes)} bytes, an ${layout.name} header needs ${layout.headerSize}`);
   }
   const data = readU8(bytes, 5)!;
   if (data !== ELFDATA2LSB) return fail(`ELF data encoding is ${data}, an x86 kernel must be little-endian (ELFDATA2LSB = 1)`);
@@ -287,7 +287,7 @@ function readIdentification(bytes: Uint8Array): { layout: ElfClassLayout | undef
 }
 
 /** Reads and checks the ELF header and program header table (§3, §7), ELF64 x86-64 or ELF32 i386. */
-export function readElf(bytes: Uint8Array): ElfReading {
+export function readElf(bytes: Bytes): ElfReading {
   if (!isElfFile(bytes)) {
     return { isElf: false, elf: undefined, findings: [error('not an ELF file: it does not start with the ELF magic 7f 45 4c 46')] };
   }
@@ -310,7 +310,7 @@ export function readElf(bytes: Uint8Array): ElfReading {
   if (!inBounds(bytes, programHeaderOffset, tableSize)) {
     return fail(
       `the program header table (${count} entries of ${entrySize} bytes at file offset ${hex(programHeaderOffset)}) ` +
-        `extends past the end of the file (${hex(bytes.byteLength)} bytes)`,
+        `extends past the end of the file (${hex(sizeOf(bytes))} bytes)`,
     );
   }
   const tableStart = Number(programHeaderOffset);
@@ -319,7 +319,11 @@ export function readElf(bytes: Uint8Array): ElfReading {
   );
   const elf: ElfImage = { layout, type, entry, programHeaderOffset, programHeaderEntrySize: entrySize, programHeaders };
   const loads = loadSegments(elf);
-  const findings: Finding[] = [...identification.findings, ...loads.flatMap((segment) => segmentFileProblems(bytes, segment))];
+  const faulty = loads.filter((segment) => segment.filesz > segment.memsz || (segment.filesz > 0n && !inBounds(bytes, segment.offset, segment.filesz)));
+  const findings: Finding[] = [
+    ...identification.findings,
+    ...listed(faulty, (segment) => segmentFileProblems(bytes, segment), 'PT_LOAD segments whose file data does not fit'),
+  ];
   if (loads.length === 0) findings.push(error('the ELF file has no PT_LOAD segment: a loader has nothing to load'));
   if (!findings.some((finding) => finding.level === 'error')) {
     const architecture = layout === ELF64_LAYOUT ? 'x86-64' : 'i386';

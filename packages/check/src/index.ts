@@ -2,6 +2,9 @@
 export { checkKernelImage, detectBootProtocol, MULTIBOOT2_ADDRESS_LIMIT, type DetectedProtocol } from './kernel-image.js';
 export { formatFinding, hasErrors, type Finding, type FindingLevel } from './findings.js';
 export { parseKernelManifest, kernelElfPath, MANIFEST_FILE, type KernelManifest } from './project.js';
+// The bytes checked: in memory, or a file read by position (never whole).
+export { type ByteSource, type Bytes } from './bytes.js';
+export { fileSource } from './file-source.js';
 // Reading an ELF: for tests and tools that look inside a kernel.
 export { parseElf, symbolValue, ElfParseError, type ParsedElf } from './parse.js';
 export {

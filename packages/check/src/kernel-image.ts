@@ -3,7 +3,7 @@
  * its segments lie and where it is entered, and the protocol's own structures.
  */
 import { MULTIBOOT2, findBootProtocol, type BootProtocol, type BootProtocolName } from '@baremetal-kernel/target';
-import { hex } from './bytes.js';
+import { hex, type Bytes } from './bytes.js';
 import { elfTypeName, ET_DYN, ET_EXEC, readElf, type ElfImage } from './elf.js';
 import { error, warning, type Finding } from './findings.js';
 import { checkLimineRequests, checkLimineSegments, hasLimineMarkers } from './limine.js';
@@ -21,10 +21,18 @@ export interface DetectedProtocol {
   readonly evidence: string;
 }
 
-/** The protocol an image was built for: a multiboot2 header first, else Limine's tag or markers. */
-export function detectBootProtocol(bytes: Uint8Array): DetectedProtocol | undefined {
+/**
+ * The protocol an image was built for: a multiboot2 header first, else Limine's tag or markers.
+ * In an ELF whose program headers can be read, Limine's are looked for where Limine looks: in the
+ * file-backed data of the PT_LOAD segments, not in the rest of a file that may be gigabytes.
+ */
+export function detectBootProtocol(bytes: Bytes): DetectedProtocol | undefined {
+  return detect(bytes, readElf(bytes).elf);
+}
+
+function detect(bytes: Bytes, elf: ElfImage | undefined): DetectedProtocol | undefined {
   if (findMultiboot2Header(bytes) !== undefined) return { name: 'multiboot2', evidence: 'a multiboot2 header in the first 32 KiB' };
-  if (hasLimineMarkers(bytes)) return { name: 'limine', evidence: 'a Limine base revision tag or requests marker' };
+  if (hasLimineMarkers(bytes, elf)) return { name: 'limine', evidence: 'a Limine base revision tag or requests marker' };
   return undefined;
 }
 
@@ -42,7 +50,7 @@ function checkElfType(elf: ElfImage, protocol: BootProtocol): Finding[] {
  * takes the program headers from it, refusing a table that ends past it; then, for a file with
  * sections, it reads the whole section header table (grub-core/loader/multiboot_elfxx.c).
  */
-function checkGrubElfTables(bytes: Uint8Array, elf: ElfImage): Finding[] {
+function checkGrubElfTables(bytes: Bytes, elf: ElfImage): Finding[] {
   const findings: Finding[] = [];
   const tableEnd = elf.programHeaderOffset + BigInt(elf.programHeaders.length * elf.programHeaderEntrySize);
   const limit = BigInt(MULTIBOOT2.headerSearchLimit);
@@ -63,7 +71,7 @@ function checkGrubElfTables(bytes: Uint8Array, elf: ElfImage): Finding[] {
   return findings;
 }
 
-function checkMultiboot2Image(bytes: Uint8Array, elf: ElfImage | undefined, protocol: BootProtocol): Finding[] {
+function checkMultiboot2Image(bytes: Bytes, elf: ElfImage | undefined, protocol: BootProtocol): Finding[] {
   const findings: Finding[] = [];
   if (elf !== undefined) {
     // GRUB's verdicts (multiboot_elfxx.c): loaded by p_paddr, entered at a physical address.
@@ -79,7 +87,7 @@ function checkMultiboot2Image(bytes: Uint8Array, elf: ElfImage | undefined, prot
   return findings;
 }
 
-function checkLimineImage(bytes: Uint8Array, elf: ElfImage | undefined): Finding[] {
+function checkLimineImage(bytes: Bytes, elf: ElfImage | undefined): Finding[] {
   if (elf === undefined) return [];
   return [...checkLimineSegments(elf), checkEntryPoint(elf), ...checkLimineRequests(bytes, elf)];
 }
@@ -88,14 +96,15 @@ function checkLimineImage(bytes: Uint8Array, elf: ElfImage | undefined): Finding
  * Every finding about a kernel image for a boot protocol; without one, the protocol is detected
  * from the image. Never throws: a malformed image gives error findings.
  */
-export function checkKernelImage(bytes: Uint8Array, protocolName?: BootProtocolName): Finding[] {
+export function checkKernelImage(bytes: Bytes, protocolName?: BootProtocolName): Finding[] {
   const reading = readElf(bytes);
   if (!reading.isElf) return [...reading.findings];
-  const name = protocolName ?? detectBootProtocol(bytes)?.name;
+  const name = protocolName ?? detect(bytes, reading.elf)?.name;
   if (name === undefined) {
+    const where = reading.elf === undefined ? '' : ' in the file-backed data of the PT_LOAD segments';
     return [
       ...reading.findings,
-      error('cannot tell the boot protocol: no multiboot2 header in the first 32 KiB and no Limine base revision tag or requests marker; pass --boot'),
+      error(`cannot tell the boot protocol: no multiboot2 header in the first 32 KiB and no Limine base revision tag or requests marker${where}; pass --boot`),
     ];
   }
   const protocol = findBootProtocol(name)!;

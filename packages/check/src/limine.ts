@@ -3,7 +3,7 @@
  * loader's own common/lib/elf.c and common/protos/limine.c for what it refuses).
  */
 import { findBootProtocol, LIMINE } from '@baremetal-kernel/target';
-import { findWords, hex, readU64, words } from './bytes.js';
+import { findWords, hex, readU64, sizeOf, words, type Bytes } from './bytes.js';
 import {
   describeSegment,
   ELFCLASS64,
@@ -16,9 +16,9 @@ import {
   type ElfImage,
   type ProgramHeader,
 } from './elf.js';
-import { error, ok, warning, type Finding } from './findings.js';
+import { error, listed, LISTED_PER_KIND, ok, warning, type Finding } from './findings.js';
 import { limineRequestName } from './limine-requests.js';
-import { fileBackedChunks, findInLoadedData, fitsInChunk, type FileBackedChunk, type Occurrence } from './loaded-data.js';
+import { coveredRanges, fileBackedChunks, findInLoadedData, fitsInChunk, type FileBackedChunk, type Occurrence } from './loaded-data.js';
 import { checkSegmentsInRange } from './segments.js';
 
 /**
@@ -62,8 +62,10 @@ function checkHigherHalf(elf: ElfImage): Finding[] {
   if (lower.length === segments.length) {
     return [warning('the position-independent kernel is linked in the lower half: Limine slides it into the higher half at boot')];
   }
-  return lower.map((segment) =>
-    error(`${describeSegment(segment)} is in the lower half while other segments are in the higher half: Limine refuses a relocatable kernel mixing both`),
+  return listed(
+    lower,
+    (segment) => error(`${describeSegment(segment)} is in the lower half while other segments are in the higher half: Limine refuses a relocatable kernel mixing both`),
+    'lower-half PT_LOAD segments',
   );
 }
 
@@ -155,49 +157,59 @@ function pagesSharedWithOtherPermissions(segments: readonly ProgramHeader[]): Ar
 function checkSegmentLayout(elf: ElfImage): Finding[] {
   const segments = loadSegments(elf);
   const problems: Finding[] = [];
-  for (const segment of segments) {
-    if (segment.align > 1n && (segment.align & (segment.align - 1n)) !== 0n) {
-      problems.push(error(`${describeSegment(segment)} has p_align ${hex(segment.align)}, not a power of 2: Limine refuses it ("p_align is not a power of 2")`));
-    }
-  }
+  const badAlign = segments.filter((segment) => segment.align > 1n && (segment.align & (segment.align - 1n)) !== 0n);
+  problems.push(
+    ...listed(
+      badAlign,
+      (segment) => error(`${describeSegment(segment)} has p_align ${hex(segment.align)}, not a power of 2: Limine refuses it ("p_align is not a power of 2")`),
+      'PT_LOAD segments whose p_align is not a power of 2',
+    ),
+  );
   const faults = limineSegmentWalk(segments);
-  for (const [segment, fault] of faults) {
-    if (fault.kind === 'order') {
-      problems.push(
-        error(`${describeSegment(segment)} starts before the end of ${describeSegment(fault.other)}: Limine needs PT_LOAD segments in ascending, non-overlapping order`),
-      );
-    } else if (fault.kind === 'aligned-order') {
-      problems.push(
+  const entries = [...faults];
+  problems.push(
+    ...listed(
+      entries.filter(([, fault]) => fault.kind !== 'permissions'),
+      ([segment, fault]) =>
+        fault.kind === 'order'
+          ? error(`${describeSegment(segment)} starts before the end of ${describeSegment(fault.other)}: Limine needs PT_LOAD segments in ascending, non-overlapping order`)
+          : error(
+              `${describeSegment(segment)} rounded down to its p_align ${hex(alignOf(segment))} starts at ${hex(fault.roundedBase)}, below ${describeSegment(fault.other)} ` +
+                `rounded down to its own: Limine refuses PT_LOAD segments out of order by their aligned base ("PHDRs are not ordered by their aligned base")`,
+            ),
+      'PT_LOAD segments out of order',
+    ),
+  );
+  const pairs = pagesSharedWithOtherPermissions(segments);
+  const pageShared = new Set(pairs.map(([, second]) => second));
+  const refused = ([, second]: readonly [ProgramHeader, ProgramHeader, bigint]): boolean => faults.has(second);
+  problems.push(
+    ...listed(
+      pairs,
+      (pair) => {
+        const [first, second, page] = pair;
+        const shared = `${describeSegment(first)} and ${describeSegment(second)} share the 4 KiB page at ${hex(page * LIMINE_PAGE_SIZE)} with different permissions`;
+        return refused(pair)
+          ? error(`${shared}: Limine refuses them (start each segment on a 4 KiB boundary)`)
+          : warning(
+              `${shared}: Limine takes them, as their p_align is below 4 KiB, but maps whole pages, so one gets the other's permissions ` +
+                '(our rule, stricter than Limine: start each segment on a 4 KiB boundary)',
+            );
+      },
+      'pairs of PT_LOAD segments sharing a 4 KiB page with different permissions',
+      pairs.slice(LISTED_PER_KIND).some(refused) ? 'error' : 'warning',
+    ),
+    ...listed(
+      entries.filter(([segment, fault]) => fault.kind === 'permissions' && !pageShared.has(segment)),
+      ([segment, fault]) =>
         error(
-          `${describeSegment(segment)} rounded down to its p_align ${hex(alignOf(segment))} starts at ${hex(fault.roundedBase)}, below ${describeSegment(fault.other)} ` +
-            `rounded down to its own: Limine refuses PT_LOAD segments out of order by their aligned base ("PHDRs are not ordered by their aligned base")`,
+          `${describeSegment(fault.other)} and ${describeSegment(segment)} have different permissions, and ${describeSegment(segment)} rounded down to its ` +
+            `p_align ${hex(alignOf(segment))} starts at ${hex(fault.roundedBase)}, inside the other rounded up to its p_align ${hex(alignOf(fault.other))}: ` +
+            'Limine refuses them ("PHDRs with different permissions sharing the same memory page"; give each segment a p_align of 4 KiB, or start it on a p_align boundary)',
         ),
-      );
-    }
-  }
-  const pageShared = new Set<ProgramHeader>();
-  for (const [first, second, page] of pagesSharedWithOtherPermissions(segments)) {
-    pageShared.add(second);
-    const shared = `${describeSegment(first)} and ${describeSegment(second)} share the 4 KiB page at ${hex(page * LIMINE_PAGE_SIZE)} with different permissions`;
-    problems.push(
-      faults.has(second)
-        ? error(`${shared}: Limine refuses them (start each segment on a 4 KiB boundary)`)
-        : warning(
-            `${shared}: Limine takes them, as their p_align is below 4 KiB, but maps whole pages, so one gets the other's permissions ` +
-              '(our rule, stricter than Limine: start each segment on a 4 KiB boundary)',
-          ),
-    );
-  }
-  for (const [segment, fault] of faults) {
-    if (fault.kind !== 'permissions' || pageShared.has(segment)) continue;
-    problems.push(
-      error(
-        `${describeSegment(fault.other)} and ${describeSegment(segment)} have different permissions, and ${describeSegment(segment)} rounded down to its ` +
-          `p_align ${hex(alignOf(segment))} starts at ${hex(fault.roundedBase)}, inside the other rounded up to its p_align ${hex(alignOf(fault.other))}: ` +
-          'Limine refuses them ("PHDRs with different permissions sharing the same memory page"; give each segment a p_align of 4 KiB, or start it on a p_align boundary)',
-      ),
-    );
-  }
+      'PT_LOAD segments sharing memory at their p_align with different permissions',
+    ),
+  );
   if (problems.length === 0 && segments.length > 1) {
     problems.push(ok('PT_LOAD segments are in ascending order and no 4 KiB page is shared by different permissions'));
   }
@@ -231,7 +243,7 @@ function scanEnd(elf: ElfImage): bigint {
 
 /** Occurrences of a pattern the loader can see: in loaded data, 8-byte aligned, before the scan's last 32 bytes; or why there are none. */
 function locate(
-  bytes: Uint8Array,
+  bytes: Bytes,
   chunks: readonly FileBackedChunk[],
   pattern: readonly bigint[],
   what: string,
@@ -252,7 +264,7 @@ function locate(
   }
   const unaligned = all[0];
   if (unaligned !== undefined) return { found, problem: `${what} at ${where(unaligned)} is not 8-byte aligned: Limine scans in 8-byte steps` };
-  const elsewhere = findWords(bytes, pattern, 0, bytes.byteLength, 1)[0];
+  const elsewhere = findWords(bytes, pattern, 0, sizeOf(bytes), 1, { max: 1 })[0];
   if (elsewhere !== undefined) {
     return { found, problem: `${what} found only at file offset ${hex(elsewhere)}, outside the file-backed data of every PT_LOAD segment: Limine does not see it` };
   }
@@ -276,7 +288,7 @@ const START_MARKER_BYTES = BigInt(START_MARKER.length * 8);
  * §Requests Delimiters: the markers are optional, so a missing one is a warning (our rule, stricter
  * than Limine: it then scans more of the image than the requests section).
  */
-function checkMarkers(bytes: Uint8Array, chunks: readonly FileBackedChunk[], scanned: bigint): { region: ScanRegion | undefined; findings: Finding[] } {
+function checkMarkers(bytes: Bytes, chunks: readonly FileBackedChunk[], scanned: bigint): { region: ScanRegion | undefined; findings: Finding[] } {
   const starts = locate(bytes, chunks, START_MARKER, 'Limine requests start marker', scanned);
   const ends = locate(bytes, chunks, END_MARKER, 'Limine requests end marker', scanned);
   const end = ends.found[0];
@@ -316,7 +328,7 @@ function within(region: ScanRegion, occurrence: Occurrence): boolean {
  * limine.c refuses a second tag where it scans ("Duplicated base revision tag"); one elsewhere it
  * never reads.
  */
-function checkBaseRevision(bytes: Uint8Array, chunks: readonly FileBackedChunk[], region: ScanRegion | undefined, end: bigint): Finding[] {
+function checkBaseRevision(bytes: Bytes, chunks: readonly FileBackedChunk[], region: ScanRegion | undefined, end: bigint): Finding[] {
   const { found, problem } = locate(bytes, chunks, BASE_REVISION_MAGIC, 'Limine base revision tag', end);
   if (problem !== undefined) return [error(problem)];
   const scanned = region === undefined ? found : found.filter((occurrence) => within(region, occurrence));
@@ -355,7 +367,7 @@ function checkBaseRevision(bytes: Uint8Array, chunks: readonly FileBackedChunk[]
 }
 
 /** §Limine Requests Section and §Features: each request starts with its 4-word ID. */
-function checkRequests(bytes: Uint8Array, chunks: readonly FileBackedChunk[], region: ScanRegion | undefined): Finding[] {
+function checkRequests(bytes: Bytes, chunks: readonly FileBackedChunk[], region: ScanRegion | undefined): Finding[] {
   const findings: Finding[] = [];
   const seen = new Map<string, Occurrence>();
   let taken = 0;
@@ -392,17 +404,21 @@ function checkRequests(bytes: Uint8Array, chunks: readonly FileBackedChunk[], re
 }
 
 /** The base revision tag, the markers and the requests, as Limine finds them in the loaded image. */
-export function checkLimineRequests(bytes: Uint8Array, elf: ElfImage): Finding[] {
+export function checkLimineRequests(bytes: Bytes, elf: ElfImage): Finding[] {
   const chunks = fileBackedChunks(bytes, elf);
   const end = scanEnd(elf);
   const { region, findings: markerFindings } = checkMarkers(bytes, chunks, end);
   return [...checkBaseRevision(bytes, chunks, region, end), ...markerFindings, ...checkRequests(bytes, chunks, region)];
 }
 
-/** Whether the file holds Limine's base revision tag or requests start marker anywhere. */
-export function hasLimineMarkers(bytes: Uint8Array): boolean {
-  return (
-    findWords(bytes, BASE_REVISION_MAGIC, 0, bytes.byteLength, 1).length > 0 ||
-    findWords(bytes, START_MARKER, 0, bytes.byteLength, 1).length > 0
+/**
+ * Whether Limine's base revision tag or requests start marker lies in the file-backed data of the
+ * image's PT_LOAD segments (all Limine sees), or, without a readable ELF, anywhere in the bytes.
+ */
+export function hasLimineMarkers(bytes: Bytes, elf?: ElfImage): boolean {
+  const ranges: ReadonlyArray<readonly [number, number]> =
+    elf === undefined ? [[0, sizeOf(bytes)]] : coveredRanges(fileBackedChunks(bytes, elf));
+  return [BASE_REVISION_MAGIC, START_MARKER].some((pattern) =>
+    ranges.some(([start, end]) => findWords(bytes, pattern, start, end, 1, { max: 1 }).length > 0),
   );
 }

@@ -6,7 +6,7 @@
  * Searching it is linear in the file's size however the segments overlap in the file: each file
  * byte is scanned once, and each match is then given to every segment whose data holds it.
  */
-import { findWords, inBounds } from './bytes.js';
+import { inBounds, scan, wordsPattern, type Bytes } from './bytes.js';
 import { loadSegments, type ElfImage, type ProgramHeader } from './elf.js';
 
 export interface FileBackedChunk {
@@ -31,14 +31,15 @@ export interface Occurrence {
  */
 export const OCCURRENCE_LIMIT = 4096;
 
-export function fileBackedChunks(bytes: Uint8Array, elf: ElfImage): FileBackedChunk[] {
+export function fileBackedChunks(bytes: Bytes, elf: ElfImage): FileBackedChunk[] {
   return loadSegments(elf)
     .filter((segment) => segment.filesz > 0n && inBounds(bytes, segment.offset, segment.filesz))
     .map((segment) => ({ segment, fileStart: Number(segment.offset), fileEnd: Number(segment.offset + segment.filesz) }));
 }
 
 /** The file ranges the chunks cover, sorted and with overlapping ones merged: each byte once. */
-function coveredRanges(byStart: readonly FileBackedChunk[]): Array<readonly [number, number]> {
+export function coveredRanges(chunks: readonly FileBackedChunk[]): Array<readonly [number, number]> {
+  const byStart = [...chunks].sort((a, b) => a.fileStart - b.fileStart);
   const ranges: Array<[number, number]> = [];
   for (const { fileStart, fileEnd } of byStart) {
     const last = ranges[ranges.length - 1];
@@ -52,7 +53,7 @@ function coveredRanges(byStart: readonly FileBackedChunk[]): Array<readonly [num
  * Every occurrence of the 64-bit words at any byte offset of the loaded data, in virtual address
  * order: one per chunk whose data holds the whole pattern (at most {@link OCCURRENCE_LIMIT}).
  */
-export function findInLoadedData(bytes: Uint8Array, chunks: readonly FileBackedChunk[], pattern: readonly bigint[]): Occurrence[] {
+export function findInLoadedData(bytes: Bytes, chunks: readonly FileBackedChunk[], pattern: readonly bigint[]): Occurrence[] {
   const length = pattern.length * 8;
   const byStart = [...chunks].sort((a, b) => a.fileStart - b.fileStart);
   const occurrences: Occurrence[] = [];
@@ -60,15 +61,19 @@ export function findInLoadedData(bytes: Uint8Array, chunks: readonly FileBackedC
   // match and still hold a pattern there; a chunk dropped from it holds no later match either.
   let active: FileBackedChunk[] = [];
   let next = 0;
-  search: for (const [start, end] of coveredRanges(byStart)) {
-    for (const fileOffset of findWords(bytes, pattern, start, end, 1)) {
-      while (next < byStart.length && byStart[next]!.fileStart <= fileOffset) active.push(byStart[next++]!);
-      active = active.filter((chunk) => fileOffset + length <= chunk.fileEnd);
-      for (const chunk of active) {
-        occurrences.push({ fileOffset, vaddr: chunk.segment.vaddr + BigInt(fileOffset - chunk.fileStart), chunk });
-        if (occurrences.length === OCCURRENCE_LIMIT) break search;
-      }
+  const visit = (fileOffset: number): boolean => {
+    while (next < byStart.length && byStart[next]!.fileStart <= fileOffset) active.push(byStart[next++]!);
+    active = active.filter((chunk) => fileOffset + length <= chunk.fileEnd);
+    for (const chunk of active) {
+      occurrences.push({ fileOffset, vaddr: chunk.segment.vaddr + BigInt(fileOffset - chunk.fileStart), chunk });
+      if (occurrences.length === OCCURRENCE_LIMIT) return false;
     }
+    return true;
+  };
+  const matcher = wordsPattern(pattern);
+  for (const [start, end] of coveredRanges(byStart)) {
+    if (occurrences.length === OCCURRENCE_LIMIT || pattern.length === 0) break;
+    scan(bytes, matcher, { start, end, step: 1 }, visit);
   }
   return occurrences.sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
 }

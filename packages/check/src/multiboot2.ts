@@ -5,7 +5,7 @@
  * facts about GRUB are from grub-core/loader/multiboot_mbi2.c (grub_multiboot2_load, find_header).
  */
 import { MULTIBOOT2 } from '@baremetal-kernel/target';
-import { alignUp, hex, hex32, readU16, readU32 } from './bytes.js';
+import { alignUp, findU32, hex, hex32, readU16, readU32, sizeOf, type Bytes } from './bytes.js';
 import { error, ok, warning, type Finding } from './findings.js';
 import { elfTypeName, ET_DYN, ET_EXEC, type ElfImage } from './elf.js';
 import { readSections, relocationSections, SHT_RELA } from './sections.js';
@@ -43,29 +43,25 @@ const GRUB_INFORMATION_TAGS: ReadonlySet<number> = new Set([0, 1, 2, 3, 4, 5, 6,
 /** GRUB's refusal message, quoted. */
 const grubRefuses = (message: string): string => `GRUB refuses the kernel ("${message}")`;
 
-/** File offsets in `[start, end)`, stepping by `step`, where the 32-bit header magic lies. */
-function magicOffsets(bytes: Uint8Array, start: number, end: number, step: number): number[] {
-  const offsets: number[] = [];
-  for (let offset = start; offset + 4 <= Math.min(end, bytes.byteLength); offset += step) {
-    if (readU32(bytes, offset) === MULTIBOOT2.headerMagic) offsets.push(offset);
-  }
-  return offsets;
+/** File offsets in `[start, end)`, stepping by `step`, where the 32-bit header magic lies (at most `max`). */
+function magicOffsets(bytes: Bytes, start: number, end: number, step: number, max?: number): number[] {
+  return findU32(bytes, MULTIBOOT2.headerMagic, start, end, step, max);
 }
 
 /** §3.1.1: the first 8-byte-aligned offset in the first 32 KiB holding the header magic (what detects the protocol). */
-export function findMultiboot2Header(bytes: Uint8Array): number | undefined {
-  return magicOffsets(bytes, 0, MULTIBOOT2.headerSearchLimit, MULTIBOOT2.headerAlignment)[0];
+export function findMultiboot2Header(bytes: Bytes): number | undefined {
+  return magicOffsets(bytes, 0, MULTIBOOT2.headerSearchLimit, MULTIBOOT2.headerAlignment, 1)[0];
 }
 
 /** §3.1.2: magic + architecture + header_length + checksum is 0 mod 2^32. */
-function sumsToZero(bytes: Uint8Array, offset: number): boolean {
+function sumsToZero(bytes: Bytes, offset: number): boolean {
   const fields = [0, 4, 8, 12].map((field) => readU32(bytes, offset + field)!);
   return fields.reduce((sum, value) => (sum + value) >>> 0, 0) === 0;
 }
 
 /** Aligned magic offsets whose four fields lie in the first 32 KiB of the file. */
-function candidates(bytes: Uint8Array): number[] {
-  const readable = Math.min(bytes.byteLength, MULTIBOOT2.headerSearchLimit);
+function candidates(bytes: Bytes): number[] {
+  const readable = Math.min(sizeOf(bytes), MULTIBOOT2.headerSearchLimit);
   return magicOffsets(bytes, 0, readable, MULTIBOOT2.headerAlignment).filter((offset) => offset + FIXED_FIELDS_SIZE <= readable);
 }
 
@@ -73,25 +69,25 @@ function candidates(bytes: Uint8Array): number[] {
  * The header GRUB takes (find_header): the first 8-byte-aligned magic in the first 32 KiB whose
  * checksum sums to 0 and whose architecture is i386; GRUB steps over any other magic to it.
  */
-export function findGrubMultiboot2Header(bytes: Uint8Array): number | undefined {
-  if (bytes.byteLength < GRUB_MINIMUM_FILE_SIZE) return undefined;
+export function findGrubMultiboot2Header(bytes: Bytes): number | undefined {
+  if (sizeOf(bytes) < GRUB_MINIMUM_FILE_SIZE) return undefined;
   return candidates(bytes).find(
     (offset) => readU32(bytes, offset + 4) === MULTIBOOT2.architectureI386 && sumsToZero(bytes, offset),
   );
 }
 
 /** Why no header was found where loaders look, with what was found elsewhere. */
-function missingHeader(bytes: Uint8Array): Finding {
+function missingHeader(bytes: Bytes): Finding {
   const limit = MULTIBOOT2.headerSearchLimit;
   const magic = hex32(MULTIBOOT2.headerMagic);
-  const unaligned = magicOffsets(bytes, 0, limit, 1)[0];
+  const unaligned = magicOffsets(bytes, 0, limit, 1, 1)[0];
   if (unaligned !== undefined) {
     return error(
       `multiboot2 header magic ${magic} found at file offset ${hex(unaligned)}, ` +
         `which is not ${MULTIBOOT2.headerAlignment}-byte aligned: loaders only look at aligned offsets (§3.1.1)`,
     );
   }
-  const beyond = magicOffsets(bytes, limit, bytes.byteLength, MULTIBOOT2.headerAlignment)[0];
+  const beyond = magicOffsets(bytes, limit, sizeOf(bytes), MULTIBOOT2.headerAlignment, 1)[0];
   if (beyond !== undefined) {
     return error(
       `multiboot2 header magic ${magic} found only at file offset ${hex(beyond)}, ` +
@@ -110,12 +106,12 @@ interface TagWalk {
 }
 
 /** The u32 at `offset` when it lies in the readable part of the file, else undefined. */
-function fieldIn(bytes: Uint8Array, offset: number, limit: number): number | undefined {
+function fieldIn(bytes: Bytes, offset: number, limit: number): number | undefined {
   return offset + 4 <= limit ? readU32(bytes, offset) : undefined;
 }
 
 /** §3.1.4 and grub_multiboot2_load: a non-optional information request may only name types GRUB provides. */
-function checkInformationRequest(bytes: Uint8Array, position: number, size: number, limit: number): Finding[] {
+function checkInformationRequest(bytes: Bytes, position: number, size: number, limit: number): Finding[] {
   const where = `multiboot2 information request tag at file offset ${hex(position)}`;
   if (size < TAG_HEADER_SIZE) {
     return [error(`${where} has size ${size}, less than its 8-byte tag header (§3.1.3): GRUB then reads requests far past the tag`)];
@@ -141,8 +137,8 @@ function checkInformationRequest(bytes: Uint8Array, position: number, size: numb
  * tag's size rounded up to 8, up to the first tag of type 0, whatever header_length says. GRUB reads
  * only the first 32 KiB: the walk must end within them and within the file.
  */
-function checkTags(bytes: Uint8Array, headerOffset: number): TagWalk {
-  const limit = Math.min(bytes.byteLength, MULTIBOOT2.headerSearchLimit);
+function checkTags(bytes: Bytes, headerOffset: number): TagWalk {
+  const limit = Math.min(sizeOf(bytes), MULTIBOOT2.headerSearchLimit);
   const findings: Finding[] = [];
   const names: string[] = [];
   const types = new Set<number>();
@@ -150,7 +146,7 @@ function checkTags(bytes: Uint8Array, headerOffset: number): TagWalk {
   let position = headerOffset + FIXED_FIELDS_SIZE;
   for (;;) {
     if (position + TAG_HEADER_SIZE > limit) {
-      if (limit < bytes.byteLength) return { findings, end: undefined, pastSearchLimit: true };
+      if (limit < sizeOf(bytes)) return { findings, end: undefined, pastSearchLimit: true };
       findings.push(error(`multiboot2 header has no end tag: its tags reach the end of the file at file offset ${hex(position)} without one (§3.1.3)`));
       return { findings, end: undefined, pastSearchLimit: false };
     }
@@ -222,7 +218,7 @@ function checkTagCombinations(types: ReadonlySet<number>, consoleFlags: { readon
 }
 
 /** §3.1.2: the fixed fields of a header GRUB does not take: why it steps over it. */
-function fieldProblems(bytes: Uint8Array, offset: number): Finding[] {
+function fieldProblems(bytes: Bytes, offset: number): Finding[] {
   const architecture = readU32(bytes, offset + 4)!;
   const headerLength = readU32(bytes, offset + 8)!;
   const checksum = readU32(bytes, offset + 12)!;
@@ -248,15 +244,15 @@ function fieldProblems(bytes: Uint8Array, offset: number): Finding[] {
 }
 
 /** §3.1.1 to §3.1.3 as GRUB applies them: location, fixed fields, checksum and tags of the header. */
-export function checkMultiboot2Header(bytes: Uint8Array): Finding[] {
+export function checkMultiboot2Header(bytes: Bytes): Finding[] {
   const first = findMultiboot2Header(bytes);
   if (first === undefined) return [missingHeader(bytes)];
   const limit = MULTIBOOT2.headerSearchLimit;
-  if (first + FIXED_FIELDS_SIZE > bytes.byteLength) {
+  if (first + FIXED_FIELDS_SIZE > sizeOf(bytes)) {
     return [error(`multiboot2 header at file offset ${hex(first)} is cut off by the end of the file`)];
   }
-  if (bytes.byteLength < GRUB_MINIMUM_FILE_SIZE) {
-    return [error(`the file has ${bytes.byteLength} bytes, fewer than the ${GRUB_MINIMUM_FILE_SIZE} GRUB reads at least: ${grubRefuses('premature end of file')}`)];
+  if (sizeOf(bytes) < GRUB_MINIMUM_FILE_SIZE) {
+    return [error(`the file has ${sizeOf(bytes)} bytes, fewer than the ${GRUB_MINIMUM_FILE_SIZE} GRUB reads at least: ${grubRefuses('premature end of file')}`)];
   }
   const grubHeader = findGrubMultiboot2Header(bytes);
   const offset = grubHeader ?? first;
@@ -319,7 +315,7 @@ export function checkMultiboot2ElfType(elf: ElfImage): Finding[] {
  * grub-core/loader/multiboot_elfxx.c: for a multiboot2 kernel GRUB reads every section header and
  * refuses the kernel at the first relocation section, loaded or not.
  */
-export function checkMultiboot2Relocations(bytes: Uint8Array): Finding[] {
+export function checkMultiboot2Relocations(bytes: Bytes): Finding[] {
   const relocations = relocationSections(readSections(bytes).sections)[0];
   if (relocations === undefined) return [];
   const type = relocations.type === SHT_RELA ? 'SHT_RELA' : 'SHT_REL';

@@ -2,7 +2,7 @@
  * ELF notes (System V gABI, "Note Section"): in each PT_NOTE segment, entries of u32 namesz,
  * u32 descsz, u32 type, then the name and the descriptor, each padded to the note alignment.
  */
-import { alignUp, hex, inBounds, readCString, readU32 } from './bytes.js';
+import { alignUp, hex, inBounds, readCString, readU32, type Bytes } from './bytes.js';
 import { PT_NOTE, type ElfImage, type ProgramHeader } from './elf.js';
 import { error, warning, type Finding } from './findings.js';
 
@@ -24,7 +24,15 @@ export interface NoteReading {
 
 const NOTE_HEADER_SIZE = 12;
 
-function readNotesOf(bytes: Uint8Array, segment: ProgramHeader): NoteReading {
+/**
+ * The most notes read from one file. A linker makes a handful (GNU build ID, Xen's PVH entry); a
+ * crafted PT_NOTE of gigabytes of zeros holds hundreds of millions of empty 12-byte notes, which
+ * would take minutes and more memory than there is. Reading stops here, with a warning.
+ */
+export const NOTE_READ_LIMIT = 4096;
+
+/** The notes of one segment, at most `budget` of them; `more` when it holds further ones. */
+function readNotesOf(bytes: Bytes, segment: ProgramHeader, budget: number): NoteReading & { readonly more?: boolean } {
   const where = `PT_NOTE #${segment.index}`;
   if (!inBounds(bytes, segment.offset, segment.filesz)) {
     return { notes: [], problems: [error(`${where} at file offset ${hex(segment.offset)} runs past the end of the file`)] };
@@ -34,7 +42,7 @@ function readNotesOf(bytes: Uint8Array, segment: ProgramHeader): NoteReading {
   const notes: ElfNote[] = [];
   const end = Number(segment.offset + segment.filesz);
   let position = Number(segment.offset);
-  while (position + NOTE_HEADER_SIZE <= end) {
+  while (position + NOTE_HEADER_SIZE <= end && notes.length < budget) {
     const nameSize = readU32(bytes, position)!;
     const descriptorSize = readU32(bytes, position + 4)!;
     const type = readU32(bytes, position + 8)!;
@@ -57,7 +65,7 @@ function readNotesOf(bytes: Uint8Array, segment: ProgramHeader): NoteReading {
     notes.push({ segment, offset: position, name, type, descriptorOffset, descriptorSize });
     position = next;
   }
-  return { notes, problems: [] };
+  return { notes, problems: [], more: position + NOTE_HEADER_SIZE <= end };
 }
 
 /** How many overlapping PT_NOTE segments a warning names by index before it only counts them. */
@@ -69,7 +77,7 @@ const NAMED_OVERLAPS = 5;
  * not read again (a linker never makes them; thousands over the same bytes would otherwise cost
  * time and memory in proportion to their product), with a warning naming it.
  */
-export function readNotes(bytes: Uint8Array, elf: ElfImage): NoteReading {
+export function readNotes(bytes: Bytes, elf: ElfImage): NoteReading {
   const segments = elf.programHeaders.filter((header) => header.type === PT_NOTE && header.filesz > 0n);
   // By file offset, so that "overlaps one already read" is a comparison with the furthest end so far.
   const byOffset = [...segments].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : a.index - b.index));
@@ -90,8 +98,21 @@ export function readNotes(bytes: Uint8Array, elf: ElfImage): NoteReading {
     furthest = segment.offset + segment.filesz;
   }
   // In program header order, as loaders walk them.
-  const readings = segments.filter((segment) => read.has(segment)).map((segment) => readNotesOf(bytes, segment));
+  const readings: NoteReading[] = [];
+  let budget = NOTE_READ_LIMIT;
+  let more = false;
+  for (const segment of segments.filter((candidate) => read.has(candidate))) {
+    if (budget === 0) {
+      more = true;
+      break;
+    }
+    const reading = readNotesOf(bytes, segment, budget);
+    readings.push(reading);
+    budget -= reading.notes.length;
+    more = reading.more === true;
+  }
   const problems = readings.flatMap((reading) => reading.problems);
+  if (more) problems.push(warning(`the PT_NOTE segments hold more than ${NOTE_READ_LIMIT} notes: only the first ${NOTE_READ_LIMIT} were read`));
   if (overlapping.length > 0) {
     const indexes = overlapping
       .map((segment) => segment.index)

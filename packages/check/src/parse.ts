@@ -3,6 +3,7 @@
  * headers, the notes, the sections and the symbols. Unlike the checks, it throws when the file
  * cannot be read: a caller asking for a kernel's symbols has nothing to go on without them.
  */
+import type { Bytes } from './bytes.js';
 import { loadSegments, readElf, type ProgramHeader } from './elf.js';
 import { formatFinding, type Finding } from './findings.js';
 import { readNotes, type ElfNote } from './notes.js';
@@ -32,7 +33,7 @@ export class ElfParseError extends Error {
 }
 
 /** Reads an ELF64 x86-64 or ELF32 i386 file, or throws an {@link ElfParseError} naming everything wrong with it. */
-export function parseElf(bytes: Uint8Array): ParsedElf {
+export function parseElf(bytes: Bytes): ParsedElf {
   const reading = readElf(bytes);
   const { elf } = reading;
   if (elf === undefined) throw new ElfParseError(reading.findings);

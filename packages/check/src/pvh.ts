@@ -4,7 +4,7 @@
  * address of the 32-bit entry point").
  */
 import { PVH } from '@baremetal-kernel/target';
-import { hex, readU32, readU64 } from './bytes.js';
+import { hex, readU32, readU64, type Bytes } from './bytes.js';
 import type { ElfImage } from './elf.js';
 import { error, warning, type Finding } from './findings.js';
 import { readNotes } from './notes.js';
@@ -20,7 +20,7 @@ const FOUR_GIB = 0x1_0000_0000n;
  */
 const PORTABLE_NOTE_ALIGNMENT = 4n;
 
-export function checkPvhNote(bytes: Uint8Array, elf: ElfImage): Finding[] {
+export function checkPvhNote(bytes: Bytes, elf: ElfImage): Finding[] {
   const { notes, problems } = readNotes(bytes, elf);
   const note = notes.find((candidate) => candidate.name === PVH.noteName && candidate.type === PVH.noteType);
   if (note === undefined) {

@@ -11,7 +11,7 @@
  * their string table (a name is found by a precomputed next-NUL index, never by scanning again),
  * and only one SHT_SYMTAB is read, as the gABI allows only one.
  */
-import { hex, inBounds, readU16 } from './bytes.js';
+import { hex, inBounds, readRange, readU16, sizeOf, type Bytes } from './bytes.js';
 import { elfClassLayout, fieldNumber, readField, type ElfClassLayout } from './elf.js';
 import { error, type Finding } from './findings.js';
 
@@ -64,13 +64,13 @@ export interface SymbolReading {
 }
 
 /** The bytes of a section, as file offsets `[start, end)`, when it has file data inside the file. */
-function fileRange(bytes: Uint8Array, section: Pick<SectionHeader, 'type' | 'offset' | 'size'>): readonly [number, number] | undefined {
+function fileRange(bytes: Bytes, section: Pick<SectionHeader, 'type' | 'offset' | 'size'>): readonly [number, number] | undefined {
   if (section.type === SHT_NOBITS || !inBounds(bytes, section.offset, section.size)) return undefined;
   return [Number(section.offset), Number(section.offset + section.size)];
 }
 
 /** §4 (and Elf32_Shdr): the section header at `at`, which lies in the file. */
-function sectionHeaderAt(bytes: Uint8Array, layout: ElfClassLayout, at: number, index: number, name: string): SectionHeader {
+function sectionHeaderAt(bytes: Bytes, layout: ElfClassLayout, at: number, index: number, name: string): SectionHeader {
   const fields = layout.sectionHeader;
   return {
     index,
@@ -115,8 +115,15 @@ export class StringTable {
   }
 }
 
-function stringTableOf(bytes: Uint8Array, range: readonly [number, number]): StringTable {
-  return new StringTable(bytes.subarray(range[0], range[1]));
+/**
+ * The most bytes of one string table that are read: 8 MiB, some 40 times a debug kernel's .strtab
+ * (about 220 KiB). A crafted table claiming gigabytes is read up to here, and a name at or past it
+ * reads as empty, so that memory stays bounded whatever the file says.
+ */
+export const STRING_TABLE_READ_LIMIT = 8 << 20;
+
+function stringTableOf(bytes: Bytes, range: readonly [number, number]): StringTable {
+  return new StringTable(readRange(bytes, range[0], Math.min(range[1] - range[0], STRING_TABLE_READ_LIMIT)));
 }
 
 /** Why the section header table cannot be read whole; `reason` tells the kinds apart for the rules. */
@@ -130,8 +137,8 @@ export interface SectionTableProblem {
  * Why the section header table cannot be read whole, or `undefined` when it can or there is none
  * (e_shoff or e_shnum 0).
  */
-export function sectionTableProblem(bytes: Uint8Array, layout: ElfClassLayout): SectionTableProblem | undefined {
-  if (bytes.byteLength < layout.headerSize) {
+export function sectionTableProblem(bytes: Bytes, layout: ElfClassLayout): SectionTableProblem | undefined {
+  if (sizeOf(bytes) < layout.headerSize) {
     return { reason: 'header', finding: error('ELF header truncated: it ends before its section header fields') };
   }
   const header = layout.header;
@@ -150,7 +157,7 @@ export function sectionTableProblem(bytes: Uint8Array, layout: ElfClassLayout): 
       reason: 'past-end',
       finding: error(
         `the section header table (${count} entries of ${entrySize} bytes at file offset ${hex(tableOffset)}) ` +
-          `extends past the end of the file (${hex(bytes.byteLength)} bytes)`,
+          `extends past the end of the file (${hex(sizeOf(bytes))} bytes)`,
       ),
     };
   }
@@ -161,7 +168,7 @@ export function sectionTableProblem(bytes: Uint8Array, layout: ElfClassLayout): 
  * The section headers with their names (§4, §5), given a readable ELF header. A file without a
  * section header table (e_shoff or e_shnum 0, as a stripped loader image may be) has none.
  */
-export function readSections(bytes: Uint8Array): SectionReading {
+export function readSections(bytes: Bytes): SectionReading {
   const layout = elfClassLayout(bytes);
   if (layout === undefined) return { sections: [], problems: [error('not an ELF32 or ELF64 file: its sections cannot be read')] };
   const problem = sectionTableProblem(bytes, layout);
@@ -206,7 +213,7 @@ const NAMED_EXTRA_TABLES = 5;
  * one symbol table ("currently, an object file may have only one section of each type", §4
  * SHT_SYMTAB): a second is a problem, and is not read.
  */
-export function readSymbols(bytes: Uint8Array, sections: readonly SectionHeader[]): SymbolReading {
+export function readSymbols(bytes: Bytes, sections: readonly SectionHeader[]): SymbolReading {
   const layout = elfClassLayout(bytes);
   const tables = sections.filter((section) => section.type === SHT_SYMTAB);
   const [table, ...extra] = tables;
@@ -234,7 +241,7 @@ export function readSymbols(bytes: Uint8Array, sections: readonly SectionHeader[
   return { symbols: readSymbolEntries(bytes, layout, range, stringTableOf(bytes, stringRange)), problems };
 }
 
-function readSymbolEntries(bytes: Uint8Array, layout: ElfClassLayout, range: readonly [number, number], names: StringTable): ElfSymbol[] {
+function readSymbolEntries(bytes: Bytes, layout: ElfClassLayout, range: readonly [number, number], names: StringTable): ElfSymbol[] {
   const symbols: ElfSymbol[] = [];
   const fields = layout.symbol;
   // §6 Elf64_Sym (Elf32_Sym orders value and size before info): only whole entries.

@@ -4,7 +4,7 @@
  */
 import { hex } from './bytes.js';
 import { describeSegment, loadSegments, PF_X, PT_LOAD, segmentContaining, type ElfImage, type ProgramHeader } from './elf.js';
-import { error, ok, warning, type Finding } from './findings.js';
+import { error, listed, LISTED_PER_KIND, ok, warning, type Finding } from './findings.js';
 
 /** The virtual addresses every PT_LOAD segment must lie in: `[start, end)`. */
 export interface LoadRange {
@@ -19,16 +19,17 @@ export interface LoadRange {
 }
 
 export function checkSegmentsInRange(elf: ElfImage, range: LoadRange): Finding[] {
-  const problems: Finding[] = [];
-  for (const segment of loadSegments(elf)) {
-    const end = segment.vaddr + segment.memsz;
-    if (segment.vaddr < range.start) {
-      problems.push(error(`${describeSegment(segment)} starts below ${hex(range.start)}: ${range.belowStart}`));
-    } else if (end > range.end) {
-      problems.push(error(`${describeSegment(segment)} ends past ${hex(range.end)}: ${range.pastEnd}`));
-    }
+  const outside = loadSegments(elf).filter((segment) => segment.vaddr < range.start || segment.vaddr + segment.memsz > range.end);
+  if (outside.length > 0) {
+    return listed(
+      outside,
+      (segment) =>
+        segment.vaddr < range.start
+          ? error(`${describeSegment(segment)} starts below ${hex(range.start)}: ${range.belowStart}`)
+          : error(`${describeSegment(segment)} ends past ${hex(range.end)}: ${range.pastEnd}`),
+      'PT_LOAD segments outside the range',
+    );
   }
-  if (problems.length > 0) return problems;
   const segments = loadSegments(elf);
   if (segments.length === 0) return [];
   const lowest = segments.reduce((low, segment) => (segment.vaddr < low ? segment.vaddr : low), range.end);
@@ -84,19 +85,20 @@ function describePhysical(segment: ProgramHeader): string {
 export function checkMultiboot2Segments(elf: ElfImage, linkAddress: bigint): Finding[] {
   // GRUB takes every PT_LOAD into its highest_load, a zero-sized one too.
   const loads = elf.programHeaders.filter((header) => header.type === PT_LOAD);
-  const problems: Finding[] = [];
-  for (const segment of loads) {
-    if (segment.paddr + segment.memsz >= FOUR_GIB) {
-      problems.push(error(`${describePhysical(segment)} reaches 4 GiB: GRUB refuses the kernel ("segment crosses 4 GiB border")`));
-    } else if (segment.memsz > 0n && segment.paddr < linkAddress) {
-      problems.push(
-        warning(
-          `${describePhysical(segment)} starts below ${hex(linkAddress)}: GRUB 2.06 loads it there, but below 1 MiB lie the ` +
-            `firmware's data, the video memory and ROMs (0xa0000-0xfffff); link the kernel at ${hex(linkAddress)} or above`,
-        ),
-      );
-    }
-  }
+  const crosses = (segment: ProgramHeader): boolean => segment.paddr + segment.memsz >= FOUR_GIB;
+  const offending = loads.filter((segment) => crosses(segment) || (segment.memsz > 0n && segment.paddr < linkAddress));
+  const problems = listed(
+    offending,
+    (segment) =>
+      crosses(segment)
+        ? error(`${describePhysical(segment)} reaches 4 GiB: GRUB refuses the kernel ("segment crosses 4 GiB border")`)
+        : warning(
+            `${describePhysical(segment)} starts below ${hex(linkAddress)}: GRUB 2.06 loads it there, but below 1 MiB lie the ` +
+              `firmware's data, the video memory and ROMs (0xa0000-0xfffff); link the kernel at ${hex(linkAddress)} or above`,
+          ),
+    'PT_LOAD segments reaching 4 GiB or starting below the link address',
+    offending.slice(LISTED_PER_KIND).some(crosses) ? 'error' : 'warning',
+  );
   const loaded = loads.filter((segment) => segment.memsz > 0n);
   if (problems.some((problem) => problem.level === 'error') || loaded.length === 0) return problems;
   const lowest = loaded.reduce((low, segment) => (segment.paddr < low ? segment.paddr : low), FOUR_GIB);

@@ -20,7 +20,7 @@ import {
 import { error as errorFinding, formatFinding, hasErrors, ok as okFinding, warning as warningFinding } from '../src/findings.js';
 import { checkKernelImage } from '../src/kernel-image.js';
 import { fileBackedChunks, findInLoadedData, fitsInChunk, OCCURRENCE_LIMIT } from '../src/loaded-data.js';
-import { readNotes } from '../src/notes.js';
+import { NOTE_READ_LIMIT, readNotes } from '../src/notes.js';
 import { parseElf } from '../src/parse.js';
 import { checkEntryPoint, checkExecutableAddress, checkSegmentsInRange } from '../src/segments.js';
 import {
@@ -447,6 +447,30 @@ describe('ELF notes (gABI)', () => {
         { type: PT_NOTE, flags: PF_R, vaddr: 0x2000n, data: notes, align },
       ],
     });
+
+  it('reads at most NOTE_READ_LIMIT notes, and says so only when there are more', () => {
+    // Empty notes (namesz, descsz, type all 0) are 12 bytes each.
+    const exactly = noteImage(new Uint8Array(12 * NOTE_READ_LIMIT)).bytes;
+    expect(readNotes(exactly, elfOf(exactly))).toMatchObject({ problems: [] });
+    expect(readNotes(exactly, elfOf(exactly)).notes).toHaveLength(NOTE_READ_LIMIT);
+    const more = noteImage(new Uint8Array(12 * (NOTE_READ_LIMIT + 1))).bytes;
+    expect(readNotes(more, elfOf(more)).notes).toHaveLength(NOTE_READ_LIMIT);
+    expect(readNotes(more, elfOf(more)).problems).toEqual([
+      warningFinding(`the PT_NOTE segments hold more than ${NOTE_READ_LIMIT} notes: only the first ${NOTE_READ_LIMIT} were read`),
+    ]);
+  });
+
+  it('answers a PT_NOTE of 16 MiB of zeros (1.4 million empty notes) in well under a second', () => {
+    // Before, every note was read, an object for each: 17 s for 64 MiB on this machine.
+    const bytes = noteImage(new Uint8Array(16 << 20)).bytes;
+    const started = performance.now();
+    const findings = checkKernelImage(bytes, 'multiboot2');
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan(1000);
+    expect(findings).toContainEqual(
+      warningFinding(`the PT_NOTE segments hold more than ${NOTE_READ_LIMIT} notes: only the first ${NOTE_READ_LIMIT} were read`),
+    );
+  });
 
   it('reads each note: name without its NUL, type, descriptor', () => {
     const { bytes, dataOffsets } = noteImage(concat(elfNote('Xen', 18, wordBytes(0x1234n)), elfNote('Linux', 7, new Uint8Array([1, 2, 3]))));

@@ -243,3 +243,42 @@ describe('bounded time on crafted tables', () => {
     expect(ms).toBeLessThan(BOUND_MS);
   });
 });
+
+/**
+ * One finding per offending PT_LOAD segment for the first LISTED_PER_KIND (8), then one that counts
+ * the rest: a crafted file has up to 65535 segments, and a finding for each cost seconds (and, with
+ * two findings per segment, overflowed the call stack that spread them).
+ */
+describe('findings about many segments name the first few and count the rest', () => {
+  const twenty = <T>(make: (index: number) => T): T[] => Array.from({ length: 20 }, (_, index) => make(index));
+  const names = (findings: readonly { message: string }[]) => findings.map((finding) => /^PT_LOAD #(\d+)/.exec(finding.message)?.[1]).filter(Boolean);
+
+  it('multiboot2: 20 segments reaching 4 GiB, after one below the link address', () => {
+    const segments = [
+      { flags: PF_R | PF_X, vaddr: 0x100000n, paddr: 0x80000n, data: concat(wordBytes(0n), new Uint8Array(8)) },
+      ...twenty((index) => ({ flags: PF_R, vaddr: 0x200000n + BigInt(index) * 0x1000n, paddr: 0xffff_f000n, memsz: 0x2000n })),
+    ];
+    const findings = checkKernelImage(buildElf({ entry: 0x100000n, segments }).bytes, 'multiboot2');
+    const about = findings.filter((finding) => finding.message.includes(' at physical ['));
+    expect(about.map((finding) => finding.level)).toEqual(['warning', ...Array(7).fill('error')]);
+    expect(names(about)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(findings).toContainEqual({ level: 'error', message: '13 more PT_LOAD segments reaching 4 GiB or starting below the link address with the same problem, not listed' });
+  });
+
+  it('limine: 20 segments below the higher half', () => {
+    const segments = twenty((index) => ({ flags: PF_R, vaddr: 0x200000n + BigInt(index) * 0x1000n, memsz: 0x10n }));
+    const findings = checkKernelImage(buildElf({ entry: 0x200000n, segments }).bytes, 'limine');
+    expect(names(findings.filter((finding) => finding.message.includes(' starts below 0xffffffff80000000')))).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(findings).toContainEqual({ level: 'error', message: '12 more PT_LOAD segments outside the range with the same problem, not listed' });
+  });
+
+  it('any protocol: 20 segments whose data lies past the end of the file, each also larger in the file than in memory', () => {
+    const segments = twenty((index) => ({ flags: PF_R, vaddr: 0x100000n + BigInt(index) * 0x1000n, data: new Uint8Array(16), memsz: 8n }));
+    const bytes = buildElf({ entry: 0x100000n, segments }).bytes;
+    const { findings } = readElf(bytes.slice(0, 0x1000));
+    // Two findings for each of the first 8 segments, then one count.
+    expect(findings).toHaveLength(17);
+    expect(names(findings)).toEqual(['0', '0', '1', '1', '2', '2', '3', '3', '4', '4', '5', '5', '6', '6', '7', '7']);
+    expect(findings.at(-1)).toEqual({ level: 'error', message: '12 more PT_LOAD segments whose file data does not fit with the same problem, not listed' });
+  });
+});

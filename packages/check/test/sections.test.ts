@@ -3,7 +3,7 @@
  * §4-§6), and parseElf, the one call tests and tools use to look inside a kernel.
  */
 import { describe, expect, it } from 'vitest';
-import { readCString } from '../src/bytes.js';
+import { CSTRING_READ_LIMIT, readCString } from '../src/bytes.js';
 import { ElfParseError, parseElf, symbolValue } from '../src/parse.js';
 import {
   readSections,
@@ -14,9 +14,10 @@ import {
   SHT_RELA,
   SHT_STRTAB,
   SHT_SYMTAB,
+  STRING_TABLE_READ_LIMIT,
   StringTable,
 } from '../src/sections.js';
-import { buildElf, elfNote, getU32, PF_R, PF_X, PT_NOTE, setU16, setU32, setU64, withSymbols } from './elf-builder.js';
+import { buildElf, concat, elfNote, getU32, PF_R, PF_X, PT_NOTE, setU16, setU32, setU64, withSymbols } from './elf-builder.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 
@@ -329,5 +330,34 @@ describe('relocation sections and symbol tables as the gABI allows them (§4)', 
         message: 'symbol tables #3, #4, #5, #6, #7 and 3 more are further SHT_SYMTAB sections: the gABI allows one per file, and only #1 is read',
       },
     ]);
+  });
+});
+
+describe('bounded reads of names', () => {
+  it('reads a NUL-terminated string to at most CSTRING_READ_LIMIT bytes', () => {
+    const long = new Uint8Array(CSTRING_READ_LIMIT + 100).fill(0x41);
+    expect(readCString(long, 0)).toHaveLength(CSTRING_READ_LIMIT);
+    expect(readCString(long, 100)).toHaveLength(CSTRING_READ_LIMIT);
+    // Fewer bytes before the end of the bytes than the limit: all of them.
+    expect(readCString(long, 200)).toHaveLength(CSTRING_READ_LIMIT - 100);
+  });
+
+  it('reads a string table up to STRING_TABLE_READ_LIMIT: a name past it is empty, one across it cut', () => {
+    const elf = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, vaddr: 0x100000n, data: new Uint8Array(16) }] }).bytes;
+    const layout = withSymbols(elf, [
+      { name: 'a', value: 1n },
+      { name: 'b', value: 2n },
+    ]);
+    // .strtab (section 2) moved to a table of 9 MiB of 'A', with a NUL 10 bytes past the limit.
+    const table = new Uint8Array(9 << 20).fill(0x41);
+    table[STRING_TABLE_READ_LIMIT + 10] = 0;
+    const bytes = concat(layout.bytes, table);
+    setU64(bytes, layout.tableOffset + 2 * 64 + 24, BigInt(layout.bytes.length));
+    setU64(bytes, layout.tableOffset + 2 * 64 + 32, BigInt(table.length));
+    setU32(bytes, layout.symtabOffset + 24, STRING_TABLE_READ_LIMIT - 4);
+    setU32(bytes, layout.symtabOffset + 2 * 24, STRING_TABLE_READ_LIMIT + 1);
+    const { symbols, problems } = readSymbols(bytes, readSections(bytes).sections);
+    expect(problems).toEqual([]);
+    expect(symbols.slice(1).map((symbol) => symbol.name)).toEqual(['AAAA', '']);
   });
 });

@@ -115,6 +115,8 @@ export interface ReadelfFacts {
   readonly programHeaders: readonly ReadelfProgramHeader[];
   /** The PVH note's descriptor, as readelf dumps it. */
   readonly pvhEntry: bigint | undefined;
+  /** The section header table: e_shoff, e_shnum, e_shentsize. */
+  readonly sectionHeaders: { readonly offset: bigint; readonly count: number; readonly entrySize: number };
 }
 
 export function readelfFacts(path: string): ReadelfFacts {
@@ -142,7 +144,13 @@ export function readelfFacts(path: string): ReadelfFacts {
     description === null
       ? undefined
       : BigInt(`0x${description[1]!.trim().split(' ').reverse().join('')}`);
-  return { entry, programHeaders, pvhEntry };
+  const headerField = (label: string): string => new RegExp(`${label}:\\s+(\\d+)`).exec(output)![1]!;
+  const sectionHeaders = {
+    offset: BigInt(headerField('Start of section headers')),
+    count: Number(headerField('Number of section headers')),
+    entrySize: Number(headerField('Size of section headers')),
+  };
+  return { entry, programHeaders, pvhEntry, sectionHeaders };
 }
 
 /** §4 sh_type by the names readelf prints. */

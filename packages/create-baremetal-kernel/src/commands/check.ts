@@ -1,15 +1,17 @@
 /** `baremetal-kernel check [path-to-elf] [--boot multiboot2|limine]`: verifies a built kernel. */
-import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { BOOT_PROTOCOLS, unknownChoice, type BootProtocolName } from '@baremetal-kernel/target';
 import {
   checkKernelImage,
   detectBootProtocol,
+  fileSource,
   formatFinding,
   hasErrors,
   kernelElfPath,
   MANIFEST_FILE,
   parseKernelManifest,
+  type ByteSource,
   type Finding,
 } from '@baremetal-kernel/check';
 import { renderOptionsHelp, type CreateOption } from '@baremetal-kernel/generators';
@@ -147,16 +149,33 @@ function fileKind(stats: Stats): string {
   return 'not a regular file';
 }
 
-function readKernel(path: string, io: Io): Uint8Array {
+/**
+ * Runs `use` on the kernel file opened for positioned reads: the checks read only what they need
+ * (headers, tables, the loaded data), never the whole file, so a file of gigabytes costs no more
+ * memory than its headers. The file is closed afterwards.
+ */
+function withKernel<T>(path: string, io: Io, use: (bytes: ByteSource) => T): T {
+  let fd: number;
+  let bytes: ByteSource;
   try {
-    // Only a regular file: /dev/zero would be read until memory runs out, a FIFO until a writer
+    // Only a regular file: /dev/zero has no size to bound the reads, a FIFO blocks until a writer
     // comes (statSync follows links, so a link to a kernel is fine).
     const stats = statSync(path);
     if (!stats.isFile()) throw new CliError('E_NOT_A_FILE', `${displayPath(path, io)} is ${fileKind(stats)}, not a kernel ELF`);
-    return readFileSync(path);
+    fd = openSync(path, 'r');
+    bytes = fileSource(fd);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError('E_READ', `cannot read ${displayPath(path, io)}: ${(error as Error).message}`);
+  }
+  try {
+    return use(bytes);
+  } catch (error) {
+    // A read failing half way (an I/O error, a file on a vanished mount) is the file's, not ours.
+    if (error instanceof CliError || !(error instanceof Error) || !('code' in error)) throw error;
+    throw new CliError('E_READ', `cannot read ${displayPath(path, io)}: ${error.message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -164,7 +183,7 @@ function readKernel(path: string, io: Io): Uint8Array {
 function chooseProtocol(
   boot: BootProtocolName | undefined,
   project: KernelProject | undefined,
-  bytes: Uint8Array,
+  bytes: ByteSource,
 ): { name: BootProtocolName | undefined; source: string } {
   if (boot !== undefined) return { name: boot, source: 'from --boot' };
   if (project?.boot !== undefined) {
@@ -220,11 +239,12 @@ export function runCheck(args: readonly string[], io: Io): number {
     }
     const project = findKernelProject(io.cwd);
     const elf = kernelPath(path, project, io);
-    const bytes = readKernel(elf, io);
     // The project's protocol is for the project's kernel; another ELF given by path says its own.
     const ownKernel = project !== undefined && (path === undefined || isProjectKernel(elf, project, io));
-    const protocol = chooseProtocol(boot, ownKernel ? project : undefined, bytes);
-    const findings = checkKernelImage(bytes, protocol.name);
+    const { protocol, findings } = withKernel(elf, io, (bytes) => {
+      const chosen = chooseProtocol(boot, ownKernel ? project : undefined, bytes);
+      return { protocol: chosen, findings: checkKernelImage(bytes, chosen.name) };
+    });
     if (json) {
       io.stdout(`${JSON.stringify(checkReport(findings, displayPath(elf, io), protocol), null, 2)}\n`);
     } else {

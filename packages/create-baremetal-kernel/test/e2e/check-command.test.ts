@@ -59,15 +59,19 @@ describe('check on real built multiboot2 kernels', () => {
     }
   });
 
-  it('takes the protocol from the project for an explicit path too, and shows a path below the working directory relatively', () => {
+  it("takes the project's protocol for its own kernel given by path, and shows a path below the working directory relatively", () => {
     const path = kernel.elf('release');
     const run = check(['x86_64-unknown-none/release/check-os'], { cwd: kernel.targetDirectory });
     expect(run.lines).toEqual([
       ...findings(path),
       summary('x86_64-unknown-none/release/check-os', 'detected from a multiboot2 header in the first 32 KiB'),
     ]);
-    const inProject = check([path], { cwd: kernel.directory });
+    // The project's own kernel (its build under CARGO_TARGET_DIR) gets the project's protocol; the
+    // same file, when the project cannot know it as its build, is judged by its own contents.
+    const inProject = check([path], { cwd: kernel.directory, env: { CARGO_TARGET_DIR: kernel.targetDirectory } });
     expect(inProject.lines.at(-1)).toBe(summary(path, `from ${join(kernel.directory, 'Cargo.toml')}`));
+    const unknownBuild = check([path], { cwd: kernel.directory, env: {} });
+    expect(unknownBuild.lines.at(-1)).toBe(summary(path, 'detected from a multiboot2 header in the first 32 KiB'));
   });
 
   it('asks for `cargo build` when the project has no build in its target directory', () => {
