@@ -145,8 +145,10 @@ function writeFiles(plan: KernelPlan, root: string): void {
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    // The mode as the plan asks, less what the user's umask clears (as for any new file).
-    writeFileSync(path, file.contents, { mode: file.mode });
+    // The mode as the plan asks, less what the user's umask clears (as for any new file). The
+    // encoding named, Node writes the string in C++ (open, write, close) instead of through a
+    // Buffer and a loop of write calls in JavaScript.
+    writeFileSync(path, file.contents, { mode: file.mode, encoding: 'utf8' });
   }
 }
 
