@@ -7,7 +7,14 @@ import { hex, type Bytes } from './bytes.js';
 import { elfTypeName, ET_DYN, ET_EXEC, readElf, type ElfImage } from './elf.js';
 import { error, warning, type Finding } from './findings.js';
 import { checkLimineRequests, checkLimineSegments, hasLimineMarkers } from './limine.js';
-import { checkMultiboot2ElfType, checkMultiboot2Header, checkMultiboot2Relocations, findMultiboot2Header } from './multiboot2.js';
+import { checkAddressLoad, findAddressLoad, type AddressLoad } from './address-tag.js';
+import {
+  checkMultiboot2ElfType,
+  checkMultiboot2Header,
+  checkMultiboot2Relocations,
+  findGrubMultiboot2Header,
+  findMultiboot2Header,
+} from './multiboot2.js';
 import { checkPvhNote } from './pvh.js';
 import { sectionTableProblem } from './sections.js';
 import { checkEntryPoint, checkMultiboot2Entry, checkMultiboot2Segments } from './segments.js';
@@ -93,10 +100,25 @@ function checkLimineImage(bytes: Bytes, elf: ElfImage | undefined): Finding[] {
 }
 
 /**
+ * The address tag GRUB would load a multiboot2 kernel by (then it reads no ELF at all, and the
+ * file need not be one): only for multiboot2, given or found.
+ */
+function addressLoadOf(bytes: Bytes, protocolName: BootProtocolName | undefined): AddressLoad | undefined {
+  if (protocolName !== undefined && protocolName !== 'multiboot2') return undefined;
+  const header = findGrubMultiboot2Header(bytes);
+  return header === undefined ? undefined : findAddressLoad(bytes, header);
+}
+
+/**
  * Every finding about a kernel image for a boot protocol; without one, the protocol is detected
  * from the image. Never throws: a malformed image gives error findings.
  */
 export function checkKernelImage(bytes: Bytes, protocolName?: BootProtocolName): Finding[] {
+  const addressLoad = addressLoadOf(bytes, protocolName);
+  if (addressLoad !== undefined) {
+    const linkAddress = Number(findBootProtocol('multiboot2')!.linkAddress);
+    return [...checkMultiboot2Header(bytes), ...checkAddressLoad(bytes, addressLoad, linkAddress)];
+  }
   const reading = readElf(bytes);
   if (!reading.isElf) return [...reading.findings];
   const name = protocolName ?? detect(bytes, reading.elf)?.name;

@@ -363,3 +363,31 @@ export const MANIFEST = [
   'preset = "baseline"',
   '',
 ].join('\n');
+
+/** §3.1.5: the address tag (type 2): header_addr, load_addr, load_end_addr, bss_end_addr. */
+export interface AddressTagFields {
+  readonly headerAddr: number;
+  readonly loadAddr: number;
+  readonly loadEndAddr: number;
+  readonly bssEndAddr: number;
+}
+
+/**
+ * A kernel GRUB loads by its address tag (§3.1.5, the "a.out kludge"), not as an ELF: `prefix`
+ * (default nothing), the multiboot2 header with an address tag, an entry address tag (§3.1.6)
+ * unless `entryAddr` is null, and the end tag, then `code` (default `jmp .`).
+ */
+export function addressTaggedKernel(spec: {
+  readonly address: AddressTagFields;
+  readonly entryAddr: number | null;
+  readonly prefix?: Uint8Array;
+  readonly code?: Uint8Array;
+}): Uint8Array {
+  const { headerAddr, loadAddr, loadEndAddr, bssEndAddr } = spec.address;
+  const fields = new Uint8Array(16);
+  [headerAddr, loadAddr, loadEndAddr, bssEndAddr].forEach((value, index) => setU32(fields, index * 4, value));
+  const entry = new Uint8Array(4);
+  if (spec.entryAddr !== null) setU32(entry, 0, spec.entryAddr);
+  const tags = concat(multiboot2Tag(2, 0, fields), ...(spec.entryAddr === null ? [] : [multiboot2Tag(3, 0, entry)]), MULTIBOOT2_END_TAG);
+  return concat(spec.prefix ?? new Uint8Array(0), multiboot2Header({ tags }), spec.code ?? new Uint8Array([0xeb, 0xfe]));
+}

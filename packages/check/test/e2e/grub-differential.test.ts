@@ -22,6 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKernelImage } from '../../src/kernel-image.js';
 import { formatFinding, hasErrors } from '../../src/findings.js';
 import {
+  addressTaggedKernel,
   buildElf,
   concat,
   getU16,
@@ -449,7 +450,64 @@ const ROWS: readonly Row[] = [
     grub: null,
   },
   { name: 'elf32', what: 'an ELF32 (EM_386) kernel from as and ld', make: (c) => elf32Kernel(c.directory), grubFile: true, grub: null },
+  {
+    name: 'aout-flat',
+    what: 'a flat binary (no ELF) loaded by its address tag at 1 MiB',
+    make: () => flatKernel(),
+    grubFile: true,
+    grub: null,
+  },
+  {
+    name: 'aout-elf-past-4gib',
+    what: 'an ELF whose segment crosses 4 GiB, loaded by its address tag at 1 MiB',
+    make: () =>
+      buildElf({
+        entry: 0xffff_f000n,
+        segments: [{ flags: PF_R | PF_X, vaddr: 0xffff_f000n, memsz: 0x2000n, data: concat(addressTaggedKernel({ address: AT_1MIB, entryAddr: 0x100000 + 64 })) }],
+      }).bytes,
+    grubFile: true,
+    grub: null,
+  },
+  {
+    name: 'aout-seek-outside',
+    what: 'an address tag whose load would start 256 bytes before the file',
+    make: () => flatKernel({ headerAddr: 0x100100 }),
+    grubFile: true,
+    grub: 'attempt to seek outside of the file',
+    quoted: true,
+  },
+  {
+    name: 'aout-low',
+    what: 'a flat binary loaded by its address tag at 0x10000, below 1 MiB',
+    make: () => flatKernel({ headerAddr: 0x10000, loadAddr: 0x10000 }, 0x10000 + 64),
+    grubFile: true,
+    grub: null,
+  },
+  {
+    name: 'aout-past-4gib',
+    what: 'a flat binary loaded by its address tag at 0xfffffff0, reaching past 4 GiB',
+    make: () => flatKernel({ headerAddr: 0xffff_fff0, loadAddr: 0xffff_fff0 }, 0xffff_fff0),
+    grubFile: true,
+    grub: 'address is out of range',
+    quoted: true,
+  },
+  {
+    name: 'aout-end-below',
+    what: 'an address tag whose load_end_addr is below its load_addr',
+    make: () => flatKernel({ loadEndAddr: 0xffff0 }),
+    grubFile: true,
+    grub: 'address is out of range',
+    quoted: true,
+  },
 ];
+
+/** §3.1.5: load the file from its start at 1 MiB, no bss. */
+const AT_1MIB = { headerAddr: 0x100000, loadAddr: 0x100000, loadEndAddr: 0, bssEndAddr: 0 };
+
+/** A flat kernel (header, address and entry tags, `jmp .`) loaded by its address tag, by default whole at 1 MiB. */
+function flatKernel(address: Partial<typeof AT_1MIB> = {}, entryAddr = 0x100000 + 64): Uint8Array {
+  return addressTaggedKernel({ address: { ...AT_1MIB, ...address }, entryAddr });
+}
 
 /** Serial output without terminal escapes and carriage returns. */
 function plain(output: string): string {
