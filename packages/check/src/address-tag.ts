@@ -7,14 +7,7 @@
 import { MULTIBOOT2 } from '@baremetal-kernel/target';
 import { alignUp, hex, hex32, readU16, readU32, sizeOf, type Bytes } from './bytes.js';
 import { error, ok, warning, type Finding } from './findings.js';
-
-/** §3.1.2: magic, architecture, header_length, checksum before the tags. */
-const FIXED_FIELDS_SIZE = 16;
-/** §3.1.3: u16 type, u16 flags, u32 size. */
-const TAG_HEADER_SIZE = 8;
-/** §3.1.5 and §3.1.6: the address and entry address tags' types. */
-const ADDRESS_TAG = 2;
-const ENTRY_ADDRESS_TAG = 3;
+import { FIXED_FIELDS_SIZE, HEADER_TAG, TAG_HEADER_SIZE } from './multiboot2.js';
 /** §3.1.5: a load_addr of all ones means "from the start of the file". */
 const LOAD_FROM_FILE_START = 0xffff_ffff;
 const FOUR_GIB = 0x1_0000_0000;
@@ -46,9 +39,9 @@ export function findAddressLoad(bytes: Bytes, headerOffset: number): AddressLoad
     const size = readU32(bytes, position + 4)!;
     if (type === MULTIBOOT2.tags.end || size === 0) break;
     const field = (index: number) => (position + TAG_HEADER_SIZE + 4 * (index + 1) <= limit ? readU32(bytes, position + TAG_HEADER_SIZE + 4 * index)! : 0);
-    if (type === ADDRESS_TAG) {
+    if (type === HEADER_TAG.address) {
       address = { position, headerAddr: field(0), loadAddr: field(1), loadEndAddr: field(2), bssEndAddr: field(3) };
-    } else if (type === ENTRY_ADDRESS_TAG) {
+    } else if (type === HEADER_TAG.entryAddress) {
       entryAddr = field(0);
     }
     position += alignUp(size, MULTIBOOT2.headerAlignment);

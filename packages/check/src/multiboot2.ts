@@ -11,9 +11,9 @@ import { elfTypeName, ET_DYN, ET_EXEC, type ElfImage } from './elf.js';
 import { readSections, relocationSections, SHT_RELA } from './sections.js';
 
 /** §3.1.2: magic, architecture, header_length, checksum: four u32 before the tags. */
-const FIXED_FIELDS_SIZE = 16;
+export const FIXED_FIELDS_SIZE = 16;
 /** §3.1.3: every tag starts with u16 type, u16 flags, u32 size. */
-const TAG_HEADER_SIZE = 8;
+export const TAG_HEADER_SIZE = 8;
 /** §3.1.3: flags bit 0, "optional": a loader that does not know the tag may ignore it. */
 const TAG_FLAG_OPTIONAL = 1;
 /** multiboot_mbi2.c grub_multiboot2_load: a file of fewer bytes is "premature end of file". */
@@ -26,7 +26,7 @@ const EGA_TEXT_SUPPORTED = 2;
 
 /** Header tag types (§3.1.3-§3.1.13), from the target model. */
 export const MULTIBOOT2_HEADER_TAG_NAMES = MULTIBOOT2.headerTags;
-const HEADER_TAG = { informationRequest: 1, address: 2, entryAddress: 3, consoleFlags: 4, framebuffer: 5, efiBootServices: 7, efiAmd64Entry: 9 };
+export const HEADER_TAG = { informationRequest: 1, address: 2, entryAddress: 3, consoleFlags: 4, framebuffer: 5, efiBootServices: 7, efiAmd64Entry: 9 };
 
 /**
  * The header tags grub_multiboot2_load handles (its switch): every other tag not marked optional

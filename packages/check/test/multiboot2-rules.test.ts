@@ -33,6 +33,7 @@ import {
   withSymbols,
   wordBytes,
 } from './elf-builder.js';
+import { cpuTimed } from './timing.js';
 
 /** §3.1.1: the first 32768 bytes. */
 const SEARCH_LIMIT = 32768;
@@ -614,9 +615,8 @@ describe('the PT_NOTE segments, each file byte read once', () => {
     // Read once per header, that is 2000 x 2731 notes: seconds and gigabytes (and, with the
     // NOTE_READ_LIMIT, only the first of them read: the PVH note would still be found).
     const bytes = manyNotes(2000, (_, notes) => notes);
-    const start = performance.now();
-    const findings = checkPvhNote(bytes, elfOf(bytes));
-    expect(performance.now() - start).toBeLessThan(500);
+    const { result: findings, ms } = cpuTimed(() => checkPvhNote(bytes, elfOf(bytes)));
+    expect(ms).toBeLessThan(500);
     expect(findings).toEqual([
       warning('2000 PT_NOTE segments (#3, #4, #5, #6, #7 and 1995 more) overlap the file bytes of another PT_NOTE, and their notes were not read again'),
       found,

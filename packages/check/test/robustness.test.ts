@@ -10,6 +10,7 @@ import { fileBackedChunks, findInLoadedData, OCCURRENCE_LIMIT } from '../src/loa
 import { ElfParseError, parseElf } from '../src/parse.js';
 import { readSections, readSymbols } from '../src/sections.js';
 import { buildElf, concat, PF_R, PF_W, PF_X, programHeaderOffset, setU16, setU32, setU64, withSymbols, wordBytes } from './elf-builder.js';
+import { cpuTimed } from './timing.js';
 
 /** An ELF that is neither protocol's kernel: a code segment and nothing else. */
 const PLAIN_ELF = buildElf({ entry: 0x100000n, segments: [{ flags: PF_R | PF_X, vaddr: 0x100000n, data: new Uint8Array(16) }] }).bytes;
@@ -165,11 +166,7 @@ describe('robustness against malformed images', { timeout: 30_000 }, () => {
 describe('bounded time on crafted tables', () => {
   /** Well under a second on an idle machine; these take about a tenth of it. */
   const BOUND_MS = 1000;
-  const timed = <T>(run: () => T): { result: T; ms: number } => {
-    const start = performance.now();
-    const result = run();
-    return { result, ms: performance.now() - start };
-  };
+  const timed = cpuTimed;
   /** A string table of `size` bytes without a NUL after its first byte. */
   const longStrings = (size: number) => new Uint8Array(size).fill(0x41).fill(0, 0, 1);
 
