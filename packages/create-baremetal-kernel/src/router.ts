@@ -8,6 +8,7 @@ export const COMMANDS_USAGE = `Usage: baremetal-kernel <command> [options]
 
 Commands:
   create [dir]         scaffold a kernel (the same as create-baremetal-kernel)
+  add <module...>      add modules to a kernel (and the modules they need)
   list [--json]        boot protocols, CPU feature presets, modules and toolchain profiles
   doctor [--json]      check this machine for what building and booting kernels needs
   check [elf]          verify a built kernel against its boot protocol
@@ -19,8 +20,8 @@ Options:
 \`baremetal-kernel <command> --help\` says more about each command.
 `;
 
-/** The commands the help lists (and suggestions come from); `add` is reserved until modules exist. */
-const COMMANDS = ['create', 'list', 'doctor', 'check'];
+/** The commands the help lists (and suggestions come from). */
+const COMMANDS = ['create', 'add', 'list', 'doctor', 'check'];
 
 /** Runs one command; command modules load only when chosen, to keep start-up fast. */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -46,8 +47,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       return (await import('./commands/doctor.js')).runDoctor(rest, io);
     case 'check':
       return (await import('./commands/check.js')).runCheck(rest, io);
-    case 'add':
-      throw new CliError('E_NOT_AVAILABLE', "'add' arrives with the first kernel modules; this version has none", EXIT.usage);
+    case 'add': {
+      const [{ runAdd }, { addDependencies }] = await Promise.all([import('./commands/add.js'), import('./dependencies.js')]);
+      return runAdd(rest, io, addDependencies());
+    }
     default: {
       const suggestion = didYouMean(command, COMMANDS);
       throw new CliError('E_UNKNOWN_COMMAND', `unknown command '${command}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (see --help)`, EXIT.usage);

@@ -2,7 +2,8 @@ import { BOOT_PROTOCOLS, type BootProtocolName, type KernelConfig } from '@barem
 import { GeneratorError } from './errors.js';
 import { GENERATOR_NAME } from './kernel-contract.js';
 import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
-import { TEMPLATE_SUFFIX } from './templates.js';
+import { TEMPLATE_SUFFIX, outputPath } from './templates.js';
+import { moduleChanges } from './module-files.js';
 import { kernelView, type KernelView } from './view.js';
 
 /** A file the generator will write: contents and permission bits. */
@@ -27,19 +28,6 @@ const EXECUTABLES = new Set(['runner']);
 const FILE_CONDITIONS: Readonly<Record<string, (view: KernelView) => boolean>> = {
   'rust-toolchain.toml': (view) => view.rustToolchain !== undefined,
 };
-
-/**
- * Where a template lands: the layer prefix and `.hbs` go, and a leading `_` of a path segment
- * becomes `.` (`_cargo/config.toml` -> `.cargo/config.toml`), because npm drops `.gitignore`
- * files from published packages.
- */
-export function outputPath(templatePath: string, layer: string): string {
-  return templatePath
-    .slice(layer.length, -TEMPLATE_SUFFIX.length)
-    .split('/')
-    .map((segment) => (segment.startsWith('_') ? `.${segment.slice(1)}` : segment))
-    .join('/');
-}
 
 /**
  * A layer's folder of fragments (`boot/<protocol>/fragments/NAME.hbs`): not files of the project,
@@ -107,5 +95,16 @@ export function planKernel(config: KernelConfig, templates: CompiledTemplates): 
     if (FILE_CONDITIONS[path]?.(view) === false) continue;
     files.push({ path, contents: renderCompiled(template, render, view, partials), mode: EXECUTABLES.has(path) ? EXECUTABLE : REGULAR });
   }
-  return { files };
+  if (config.modules.length === 0) return { files };
+  return { files: withModules(files, config, templates, view) };
+}
+
+/** The kernel's files with its modules added, exactly as `add` would add them afterwards. */
+function withModules(files: readonly PlannedFile[], config: KernelConfig, templates: CompiledTemplates, view: KernelView): PlannedFile[] {
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const changes = moduleChanges(config.modules, (path) => byPath.get(path)?.contents, templates, view);
+  for (const { path, after } of changes.values()) {
+    byPath.set(path, { path, contents: after, mode: byPath.get(path)?.mode ?? REGULAR });
+  }
+  return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
 }

@@ -20,6 +20,19 @@ export function defaultTemplateRoot(): string {
 
 export const TEMPLATE_SUFFIX = '.hbs';
 
+/**
+ * Where a template lands: the layer prefix and `.hbs` go, and a leading `_` of a path segment
+ * becomes `.` (`_cargo/config.toml` -> `.cargo/config.toml`), because npm drops `.gitignore`
+ * files from published packages.
+ */
+export function outputPath(templatePath: string, layer: string): string {
+  return templatePath
+    .slice(layer.length, -TEMPLATE_SUFFIX.length)
+    .split('/')
+    .map((segment) => (segment.startsWith('_') ? `.${segment.slice(1)}` : segment))
+    .join('/');
+}
+
 function walk(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
     const path = join(directory, entry.name);

@@ -292,7 +292,7 @@ describe('kernelView: values no shipped configuration has yet', () => {
 
   it('records added modules by name in the metadata', () => {
     const config = kernelConfig();
-    const modules = [{ name: 'gdt', summary: 'GDT', requires: [], bootProtocols: ['multiboot2' as const] }];
+    const modules = [{ name: 'gdt', summary: 'GDT', requires: [], conflicts: [], bootProtocols: ['multiboot2' as const], unsupported: {} }];
     expect(kernelView({ ...config, modules }).metadata.modules).toBe('["gdt"]');
   });
 });

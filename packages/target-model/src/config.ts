@@ -1,7 +1,7 @@
 import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, findBootProtocol, type BootProtocol } from './boot-protocols.js';
 import { crateNameProblem, toCrateName } from './crate-name.js';
 import { unknownChoice } from './did-you-mean.js';
-import { MODULES, type ModuleRule } from './modules.js';
+import { MODULES, findModule, moduleBootProblem, moduleConflicts, withRequirements, type ModuleRule } from './modules.js';
 import { DEFAULT_PRESET, PRESETS, findPreset, type FeaturePreset } from './presets.js';
 import { CODE_MODELS, RELOCATION_MODELS, type CodeModel, type RelocationModel } from './target.js';
 import {
@@ -50,7 +50,7 @@ export type ProblemCode =
   | 'E_NO_TOOLCHAIN'
   | 'E_UNKNOWN_MODULE'
   | 'E_DUPLICATE_MODULE'
-  | 'E_MODULE_REQUIRES'
+  | 'E_MODULE_CONFLICT'
   | 'E_MODULE_BOOT'
   | 'E_UNKNOWN_CODE_MODEL'
   | 'E_UNKNOWN_RELOCATION_MODEL'
@@ -171,6 +171,10 @@ function resolveToolchain(
   return toolchain;
 }
 
+/**
+ * The requested modules with the modules they require (added, each before what needs it), or the
+ * problems: unknown or repeated names, a protocol a module does not support, two that conflict.
+ */
 function resolveModules(
   requested: readonly string[],
   boot: BootProtocol | undefined,
@@ -178,7 +182,6 @@ function resolveModules(
   report: Reporter,
 ): ModuleRule[] {
   const known = catalogue.map((module) => module.name);
-  const resolved: ModuleRule[] = [];
   const seen = new Set<string>();
   for (const name of requested) {
     if (seen.has(name)) {
@@ -186,23 +189,18 @@ function resolveModules(
       continue;
     }
     seen.add(name);
-    const module = catalogue.find((candidate) => candidate.name === name);
-    if (!module) {
+    if (!findModule(name, catalogue)) {
       const message =
         known.length === 0 ? `unknown module '${name}' (no modules are available yet)` : unknownChoice('module', name, known);
       report('E_UNKNOWN_MODULE', 'modules', message);
-      continue;
     }
-    if (boot && !module.bootProtocols.includes(boot.name)) {
-      report('E_MODULE_BOOT', 'modules', `module '${name}' does not support the ${boot.name} boot protocol`);
-    }
-    resolved.push(module);
   }
-  for (const module of resolved) {
-    for (const dependency of module.requires) {
-      if (!seen.has(dependency)) {
-        report('E_MODULE_REQUIRES', 'modules', `module '${module.name}' requires module '${dependency}'; add it too`);
-      }
+  const resolved = withRequirements(requested, catalogue);
+  for (const [index, module] of resolved.entries()) {
+    const bootProblem = boot && moduleBootProblem(module, boot.name);
+    if (bootProblem) report('E_MODULE_BOOT', 'modules', bootProblem);
+    for (const conflict of moduleConflicts(module, resolved.slice(0, index))) {
+      report('E_MODULE_CONFLICT', 'modules', `modules '${conflict.module}' and '${module.name}' cannot be in one kernel: ${conflict.reason}`);
     }
   }
   return resolved;

@@ -105,9 +105,18 @@ describe('validateKernelRequest', () => {
 
   describe('modules', () => {
     const catalogue: ModuleRule[] = [
-      { name: 'gdt', summary: 'GDT', requires: [], bootProtocols: ['multiboot2', 'limine'] },
-      { name: 'idt', summary: 'IDT', requires: ['gdt'], bootProtocols: ['multiboot2', 'limine'] },
-      { name: 'smp', summary: 'SMP', requires: [], bootProtocols: ['limine'] },
+      { name: 'gdt', summary: 'GDT', requires: [], conflicts: [], bootProtocols: ['multiboot2', 'limine'], unsupported: {} },
+      { name: 'idt', summary: 'IDT', requires: ['gdt'], conflicts: [], bootProtocols: ['multiboot2', 'limine'], unsupported: {} },
+      { name: 'smp', summary: 'SMP', requires: [], conflicts: [], bootProtocols: ['limine'], unsupported: { multiboot2: 'no MP table here' } },
+      {
+        name: 'vga',
+        summary: 'VGA',
+        requires: [],
+        conflicts: [{ module: 'fb', reason: 'both draw the console' }],
+        bootProtocols: ['multiboot2', 'limine'],
+        unsupported: {},
+      },
+      { name: 'fb', summary: 'FB', requires: [], conflicts: [], bootProtocols: ['multiboot2', 'limine'], unsupported: {} },
     ];
     const base = { name: 'os', toolchain: 'system' };
 
@@ -120,13 +129,18 @@ describe('validateKernelRequest', () => {
       expect(result.ok && result.config.modules.map((module) => module.name)).toEqual(['gdt', 'idt']);
     });
 
-    it('reports unknown, duplicate, missing-requirement and wrong-protocol modules', () => {
-      const problems = problemsOf({ ...base, modules: ['idtt', 'idt', 'idt', 'smp'] }, { modules: catalogue });
+    it('adds what a module requires, before it', () => {
+      const result = validateKernelRequest({ ...base, modules: ['idt'] }, { modules: catalogue });
+      expect(result.ok && result.config.modules.map((module) => module.name)).toEqual(['gdt', 'idt']);
+    });
+
+    it('reports unknown, duplicate, wrong-protocol and conflicting modules, with the reasons', () => {
+      const problems = problemsOf({ ...base, modules: ['idtt', 'idt', 'idt', 'smp', 'fb', 'vga'] }, { modules: catalogue });
       expect(problems).toEqual([
-        { code: 'E_UNKNOWN_MODULE', field: 'modules', message: "unknown module 'idtt' (known: gdt, idt, smp); did you mean 'idt'?" },
+        { code: 'E_UNKNOWN_MODULE', field: 'modules', message: "unknown module 'idtt' (known: gdt, idt, smp, vga, fb); did you mean 'idt'?" },
         { code: 'E_DUPLICATE_MODULE', field: 'modules', message: "module 'idt' is listed twice" },
-        { code: 'E_MODULE_BOOT', field: 'modules', message: "module 'smp' does not support the multiboot2 boot protocol" },
-        { code: 'E_MODULE_REQUIRES', field: 'modules', message: "module 'idt' requires module 'gdt'; add it too" },
+        { code: 'E_MODULE_BOOT', field: 'modules', message: "module 'smp' does not support the multiboot2 boot protocol: no MP table here" },
+        { code: 'E_MODULE_CONFLICT', field: 'modules', message: "modules 'fb' and 'vga' cannot be in one kernel: both draw the console" },
       ]);
     });
   });

@@ -34,7 +34,15 @@ export function catalogue() {
       default: isDefault('boot', name),
     })),
     presets: PRESETS.map(({ name, summary, targetCpu }) => ({ name, summary, targetCpu: targetCpu ?? null, default: isDefault('preset', name) })),
-    modules: MODULES.map(({ name, summary, requires, bootProtocols }) => ({ name, summary, requires, bootProtocols })),
+    modules: MODULES.map(({ name, summary, requires, conflicts, bootProtocols, unsupported, firmware }) => ({
+      name,
+      summary,
+      requires,
+      conflicts,
+      bootProtocols,
+      unsupported,
+      firmware: firmware ?? null,
+    })),
     toolchains: [
       { name: AUTO_TOOLCHAIN, summary: AUTO_TOOLCHAIN_SUMMARY, default: isDefault('toolchain', AUTO_TOOLCHAIN) },
       ...TOOLCHAINS.map(({ name, summary }) => ({ name, summary, default: isDefault('toolchain', name) })),
@@ -42,11 +50,32 @@ export function catalogue() {
   };
 }
 
-function section(title: string, rows: ReadonlyArray<{ name: string; summary: string; default?: boolean }>, empty: string): string {
+interface Row {
+  readonly name: string;
+  readonly summary: string;
+  readonly default?: boolean;
+  /** Said after the summary, in parentheses. */
+  readonly notes?: readonly string[];
+}
+
+function section(title: string, rows: readonly Row[], empty: string): string {
   const width = Math.max(0, ...rows.map((row) => row.name.length));
+  const notes = (row: Row) => [...(row.notes ?? []), ...(row.default ? ['default'] : [])];
   const lines =
-    rows.length > 0 ? rows.map((row) => `  ${row.name.padEnd(width)}  ${row.summary}${row.default ? ' (default)' : ''}`) : [`  ${empty}`];
+    rows.length > 0
+      ? rows.map((row) => `  ${row.name.padEnd(width)}  ${row.summary}${notes(row).length > 0 ? ` (${notes(row).join('; ')})` : ''}`)
+      : [`  ${empty}`];
   return `${title}:\n${lines.join('\n')}\n`;
+}
+
+/** What a module needs and where it applies, in a few words each. */
+function moduleNotes(module: ReturnType<typeof catalogue>['modules'][number]): string[] {
+  const notes: string[] = [];
+  if (module.requires.length > 0) notes.push(`needs ${module.requires.join(', ')}`);
+  if (module.bootProtocols.length < BOOT_PROTOCOLS.length) notes.push(`${module.bootProtocols.join(', ')} only`);
+  if (module.firmware) notes.push(`${module.firmware.only.toUpperCase()} only`);
+  for (const conflict of module.conflicts) notes.push(`not with ${conflict.module}`);
+  return notes;
 }
 
 /** `baremetal-kernel list [--json]` */
@@ -65,7 +94,7 @@ export function runList(args: readonly string[], io: Io): number {
     [
       section('Boot protocols (--boot)', choices.bootProtocols, ''),
       section('CPU feature presets (--preset)', choices.presets, ''),
-      section('Modules (--modules)', choices.modules, 'none available yet'),
+      section('Modules (--modules, or `baremetal-kernel add`)', choices.modules.map((module) => ({ ...module, notes: moduleNotes(module) })), 'none available yet'),
       section('Toolchain profiles (--toolchain)', choices.toolchains, ''),
     ].join('\n'),
   );
