@@ -94,7 +94,7 @@ function kernelReader(root: string) {
 /** `keyboard (with pic-timer, which it requires)` */
 function describeAdded(plan: AddPlan): string {
   const asked = plan.added.map((module) => module.name).filter((name) => !plan.required.includes(name));
-  const required = plan.required.length > 0 ? ` (with ${sentenceList(plan.required, 'and')}, which ${plan.required.length === 1 ? 'it is' : 'they are'} required)` : '';
+  const required = plan.required.length > 0 ? ` (with ${sentenceList(plan.required, 'and')}, which ${asked.length === 1 ? 'it requires' : 'they require'})` : '';
   return `${sentenceList(asked.length > 0 ? asked : plan.added.map((module) => module.name), 'and')}${required}`;
 }
 
@@ -119,7 +119,7 @@ async function add(argv: readonly string[], io: Io, deps: AddDependencies): Prom
   }
   const alreadyNote = already ? ` (${already})` : '';
   const files = plan.changes.map((change) => `  ${change.path}${change.before === undefined ? ' (new)' : ''}\n`).join('');
-  if (values.dryRun) {
+  if (values['dry-run']) {
     io.stdout(unifiedDiff(plan.changes));
     io.stderr(`Would add ${describeAdded(plan)} to ${shown}${alreadyNote}, changing:\n${files}Nothing was written (--dry-run).\n`);
     return EXIT.ok;
