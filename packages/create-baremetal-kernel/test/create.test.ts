@@ -145,12 +145,15 @@ describe('create-baremetal-kernel', () => {
     const asked: string[] = [];
     const { status, stdout, cwd } = await create([], {
       interactive: true,
-      deps: { prompter: scriptedPrompter(['tty-os', '', 'x86-64-v2', ''], asked) },
+      deps: { prompter: scriptedPrompter(['tty-os', '', 'x86-64-v2', 'keyboard', ''], asked) },
     });
-    expect(asked).toEqual(['Project name', 'Boot protocol', 'CPU feature preset', 'Rust toolchain']);
+    expect(asked).toEqual(['Project name', 'Boot protocol', 'CPU feature preset', 'Modules', 'Rust toolchain']);
     expect(status).toBe(0);
     expect(stdout).toContain('(preset x86-64-v2, toolchain system)');
-    expect(readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8')).toContain('preset = "x86-64-v2"');
+    const manifest = readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8');
+    expect(manifest).toContain('preset = "x86-64-v2"');
+    // The module chosen, and the one it requires.
+    expect(manifest).toContain('modules = ["pic-timer", "keyboard"]');
   });
 
   it('asks nothing on a terminal with --yes', async () => {
@@ -202,7 +205,7 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     const asked: string[] = [];
     const { status, cwd } = await create(['My_OS2'], {
       interactive: true,
-      deps: { prompter: scriptedPrompter(['Bad Name', '', '', '', ''], asked) },
+      deps: { prompter: scriptedPrompter(['Bad Name', '', '', '', '', ''], asked) },
     });
     expect(asked).toEqual([
       "Project name ('My_OS2' cannot be one: 'My_OS2' has uppercase letters, which Rust warns about in a crate name: use 'my_os2')",
@@ -210,6 +213,7 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
       "Project name ('My_OS2' cannot be one: 'My_OS2' has uppercase letters, which Rust warns about in a crate name: use 'my_os2')",
       'Boot protocol',
       'CPU feature preset',
+      'Modules',
       'Rust toolchain',
     ]);
     expect(status).toBe(0);
@@ -310,7 +314,9 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     [['--boot', 'multiboot'], "error: unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?\n"],
     [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3)\n"],
     [['--toolchain', 'nightly'], "error: unknown toolchain 'nightly' (known: auto, rustup-stable, rustup-nightly, system)\n"],
-    [['--modules', 'gdt'], "error: unknown module 'gdt' (no modules are available yet)\n"],
+    [['--modules', 'gdt'], "error: unknown module 'gdt' (known: log, memory, heap, pic-timer, keyboard, vga-text)\n"],
+    [['--modules', 'keybord'], "error: unknown module 'keybord' (known: log, memory, heap, pic-timer, keyboard, vga-text); did you mean 'keyboard'?\n"],
+    [['--boot', 'limine', '--modules', 'vga-text'], "error: module 'vga-text' does not support the limine boot protocol: the Limine protocol hands out RGB framebuffers only, no VGA text mode\n"],
   ])('rejects %j with the known choices, exit 2', async (flags, message) => {
     const result = await rejected(['os', ...flags]);
     expect(result.stderr).toBe(message);

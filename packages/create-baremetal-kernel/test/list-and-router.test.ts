@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS } from '@baremetal-kernel/target';
+import { MODULES, PRESETS } from '@baremetal-kernel/target';
 import { runList } from '../src/commands/list.js';
 import { main } from '../src/router.js';
 import { memoryIo, temporaryDirectory } from './support.js';
@@ -15,6 +15,9 @@ describe('baremetal-kernel list', () => {
       expect(text).toContain(`  ${preset.name.padEnd(9)}  ${preset.summary}${marker}\n`);
     }
     expect(text).toContain('Modules (--modules, or `baremetal-kernel add`):\n');
+    // What each needs and where it applies.
+    expect(text).toMatch(/\n {2}keyboard +the PS\/2 keyboard[^\n]* \(needs pic-timer\)\n/);
+    expect(text).toMatch(/\n {2}vga-text +[^\n]* \(multiboot2 only; BIOS only\)\n/);
     expect(text).toContain(
       'Toolchain profiles (--toolchain):\n  auto            the first profile that works on this machine, else rustup-stable (its set-up is shown) (default)\n  rustup-stable   ',
     );
@@ -34,7 +37,8 @@ describe('baremetal-kernel list', () => {
     expect(Object.keys(list)).toEqual(['bootProtocols', 'presets', 'modules', 'toolchains']);
     expect(list.bootProtocols!.map((protocol) => protocol.name)).toEqual(['multiboot2', 'limine']);
     expect(list.presets!.map((preset) => preset.name)).toEqual(['baseline', 'x86-64-v2', 'x86-64-v3']);
-    expect(list.modules).toEqual([]);
+    expect(list.modules!.map((module) => module.name)).toEqual(MODULES.map((module) => module.name));
+    expect(list.modules!.find((module) => module.name === 'keyboard')).toMatchObject({ requires: ['pic-timer'], bootProtocols: ['multiboot2', 'limine'] });
     // `auto` is a choice too, and the defaults are marked: what `create --yes` picks, said once.
     expect(list.toolchains!.map((toolchain) => toolchain.name)).toEqual(['auto', 'rustup-stable', 'rustup-nightly', 'system']);
     const defaults = (rows: Array<{ name: string; default?: boolean }>) => rows.filter((row) => row.default).map((row) => row.name);

@@ -7,6 +7,7 @@ import {
   findModule,
   moduleBootProblem,
   moduleConflicts,
+  modulePresetProblem,
   unknownChoice,
   validateKernelRequest,
   withRequirements,
@@ -42,7 +43,7 @@ function offered(templates: CompiledTemplates, catalogue: readonly ModuleRule[])
 /**
  * Plans adding `requested` to the kernel `read` sees. Throws, before anything is written, when it
  * is not a kernel of ours, a module is unknown, conflicts with one there or asked for, does not
- * support the kernel's boot protocol, or would overwrite a user's file or miss an anchor.
+ * support the kernel's boot protocol or preset, or would overwrite a user's file or miss an anchor.
  */
 export function planAddModules(
   requested: readonly string[],
@@ -73,6 +74,8 @@ export function planAddModules(
   for (const [index, module] of added.entries()) {
     const bootProblem = moduleBootProblem(module, kernel.boot as ModuleRule['bootProtocols'][number]);
     if (bootProblem) throw new GeneratorError('E_MODULE_REFUSED', `${bootProblem}; nothing was changed`);
+    const presetProblem = modulePresetProblem(module, kernel.preset);
+    if (presetProblem) throw new GeneratorError('E_MODULE_REFUSED', `${presetProblem}; nothing was changed`);
     for (const conflict of moduleConflicts(module, [...present, ...added.slice(0, index)])) {
       const where = isPresent(conflict.module) ? 'the kernel has' : 'also asked for';
       throw new GeneratorError(

@@ -8,6 +8,8 @@ import { GeneratorError } from './errors.js';
 
 export interface Anchor {
   readonly file: string;
+  /** How a comment starts in that file: the marker is one. */
+  readonly comment: '//' | '#';
   /** Where the marker belongs, for the message that asks a user to put it back. */
   readonly where: string;
   /**
@@ -19,12 +21,14 @@ export interface Anchor {
 }
 
 export const ANCHORS = {
-  'lib-modules': { file: 'src/lib.rs', where: 'after the `pub mod` lines of src/lib.rs', order: 'sorted' },
-  'memory-modules': { file: 'src/memory/mod.rs', where: 'after the `pub mod` lines of src/memory/mod.rs', order: 'sorted' },
-  'main-init': { file: 'src/main.rs', where: 'in kernel_main, after the heap is set up', order: 'appended' },
-  'idt-gates': { file: 'src/arch/x86_64/idt.rs', where: "in idt::init, after the exception gates are set", order: 'appended' },
-  'console-outputs': { file: 'src/console.rs', where: 'in console::_print, after the framebuffer is drawn', order: 'appended' },
-  'cargo-tests': { file: 'Cargo.toml', where: 'after the `[[test]]` tables of Cargo.toml', order: 'appended' },
+  'lib-modules': { file: 'src/lib.rs', comment: '//', where: 'after the `pub mod` lines of src/lib.rs', order: 'sorted' },
+  'memory-modules': { file: 'src/memory/mod.rs', comment: '//', where: 'after the `pub mod` lines of src/memory/mod.rs', order: 'sorted' },
+  'main-init': { file: 'src/main.rs', comment: '//', where: 'in kernel_main, after the heap is set up', order: 'appended' },
+  'idt-gates': { file: 'src/arch/x86_64/idt.rs', comment: '//', where: 'in idt::init, after the exception gates are set', order: 'appended' },
+  'console-outputs': { file: 'src/console.rs', comment: '//', where: 'in console::_print, after the framebuffer is drawn', order: 'appended' },
+  'cargo-tests': { file: 'Cargo.toml', comment: '#', where: 'after the `[[test]]` tables of Cargo.toml', order: 'appended' },
+  /** Multiboot2 kernels only: the runner's GRUB menu entry, where commands after `multiboot2` go. */
+  'grub-menuentry': { file: 'runner', comment: '#', where: "in the runner's GRUB menuentry, between its multiboot2 and boot lines", order: 'appended' },
 } as const satisfies Readonly<Record<string, Anchor>>;
 
 export type AnchorName = keyof typeof ANCHORS;
@@ -39,7 +43,7 @@ export function anchorTag(name: AnchorName): string {
 }
 
 function markerPrefix(name: AnchorName): string {
-  return `${ANCHORS[name].file.endsWith('.toml') ? '#' : '//'} ${anchorTag(name)}`;
+  return `${ANCHORS[name].comment} ${anchorTag(name)}`;
 }
 
 /** A line that is only a comment, or blank: the edge of a group of `mod` lines, for rustfmt too. */

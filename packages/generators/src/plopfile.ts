@@ -2,8 +2,12 @@
  * The kernel generator as a plop generator, for `plop` users and anything that drives node-plop's
  * API. The work itself is `generateKernel`: plop only asks the questions and calls it.
  */
-import { AUTO_TOOLCHAIN, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AUTO_TOOLCHAIN, MODULES, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
 import type { NodePlopAPI } from 'node-plop';
+import { planAddModules } from './add.js';
+import { applyChangesPending } from './apply-changes.js';
 import { compileTemplates } from './compile.js';
 import { generateKernel, resolveConfig } from './generate.js';
 import { nodeProbe } from './node-probe.js';
@@ -11,6 +15,25 @@ import { loadTemplates } from './templates.js';
 import { KERNEL_OPTIONS, promptedOptions, type PromptedOption } from './options.js';
 
 export const WRITE_KERNEL_ACTION = 'baremetal-kernel:write-kernel';
+export const ADD_MODULES_ACTION = 'baremetal-kernel:add-modules';
+
+interface ModuleAnswers {
+  /** The kernel's directory (with its Cargo.toml). */
+  readonly directory: string;
+  readonly modules: readonly string[];
+}
+
+/** Reads a file of the kernel at `directory`; undefined when there is none. */
+function kernelFileReader(directory: string) {
+  return (path: string): string | undefined => {
+    try {
+      return readFileSync(join(directory, path), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
+}
 
 interface KernelAnswers extends KernelRequest {
   /** Where to write; defaults to the project name under plop's destination. */
@@ -42,6 +65,29 @@ export default function baremetalKernelPlopfile(plop: NodePlopAPI): void {
     const directory = request.directory ?? config.name;
     const result = generateKernel(config, { directory, templates: compileTemplates(loadTemplates()), dryRun: request.dryRun ?? false, force: request.force ?? false });
     return `${request.dryRun ? 'would write' : 'wrote'} ${result.files.length} files to ${directory}`;
+  });
+
+  // The same planning and writing as `baremetal-kernel add`: all or nothing.
+  plop.setActionType(ADD_MODULES_ACTION, (answers) => {
+    const { directory, modules } = answers as ModuleAnswers;
+    const plan = planAddModules(modules, kernelFileReader(directory), compileTemplates(loadTemplates()));
+    if (plan.changes.length === 0) return `nothing to do: ${plan.present.join(', ')} in ${directory} already`;
+    applyChangesPending(plan.changes, directory).finish();
+    return `added ${plan.added.map((module) => module.name).join(', ')} to ${directory} (${plan.changes.length} files)`;
+  });
+
+  plop.setGenerator('module', {
+    description: 'add modules to a kernel made by the kernel generator',
+    prompts: [
+      { type: 'input', name: 'directory', message: 'Kernel directory', default: '.' },
+      {
+        type: 'checkbox',
+        name: 'modules',
+        message: 'Modules',
+        choices: MODULES.map((module) => ({ name: `${module.name}: ${module.summary}`, value: module.name })),
+      },
+    ],
+    actions: [{ type: ADD_MODULES_ACTION }],
   });
 
   plop.setGenerator('kernel', {

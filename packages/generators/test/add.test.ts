@@ -37,6 +37,7 @@ const CATALOGUE: ModuleRule[] = [
   rule('keys', { requires: ['timer'] }),
   rule('text', { bootProtocols: ['multiboot2'], unsupported: { limine: 'Limine sets a graphics mode' }, conflicts: [{ module: 'pixels', reason: 'both own the screen' }] }),
   rule('pixels'),
+  rule('wide', { presets: { only: ['x86-64-v3'], reason: 'it uses AVX2' } }),
 ];
 
 /** Each made-up module: a file, a `mod` line, an init line and a test table. */
@@ -51,7 +52,7 @@ function moduleTemplates(name: string): [string, string][] {
   ];
 }
 
-const SOURCES = new Map([...loadTemplates(), ...CATALOGUE.flatMap((module) => moduleTemplates(module.name))]);
+const SOURCES = new Map([...[...loadTemplates()].filter(([path]) => !path.startsWith('modules/')), ...CATALOGUE.flatMap((module) => moduleTemplates(module.name))]);
 const TEMPLATES: CompiledTemplates = compileTemplates(SOURCES);
 
 function kernelFiles(boot = 'multiboot2', modules: string[] = []): Map<string, string> {
@@ -144,6 +145,12 @@ describe('planAddModules', () => {
   it('refuses a module the boot protocol cannot have, with the reason', () => {
     expect(refusal(() => plan(kernelFiles('limine'), ['text'])).message).toBe(
       "module 'text' does not support the limine boot protocol: Limine sets a graphics mode; nothing was changed",
+    );
+  });
+
+  it('refuses a module the preset cannot have, with the reason', () => {
+    expect(refusal(() => plan(kernelFiles(), ['wide'])).message).toBe(
+      "module 'wide' does not support the baseline preset (only x86-64-v3): it uses AVX2; nothing was changed",
     );
   });
 

@@ -1,6 +1,6 @@
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
-import { AUTO_TOOLCHAIN_SUMMARY, BOOT_PROTOCOLS, PRESETS, TOOLCHAINS, type ToolchainReport } from '@baremetal-kernel/target';
+import { AUTO_TOOLCHAIN_SUMMARY, BOOT_PROTOCOLS, MODULES, PRESETS, TOOLCHAINS, type ToolchainReport } from '@baremetal-kernel/target';
 import {
   KERNEL_OPTIONS,
   optionsAsJson,
@@ -54,7 +54,9 @@ describe('the one description of the create options', () => {
 
   it('asks about a list only when it has something to choose from', () => {
     const keys = promptedOptions(KERNEL_OPTIONS).map((option) => option.key);
-    expect(keys).toEqual(['name', 'boot', 'preset', 'toolchain']); // no modules exist yet
+    expect(keys).toEqual(['name', 'boot', 'preset', 'modules', 'toolchain']);
+    const modules = KERNEL_OPTIONS.find((option) => option.key === 'modules')!;
+    expect(promptedOptions([{ ...modules, choices: [] }])).toEqual([]);
     expect(splitList(' a, b,,c ,')).toEqual(['a', 'b', 'c']);
   });
 
@@ -73,10 +75,12 @@ describe('the one description of the create options', () => {
       ['input', 'name', 'Project name'],
       ['list', 'boot', 'Boot protocol'],
       ['list', 'preset', 'CPU feature preset'],
+      ['checkbox', 'modules', 'Modules'],
       ['list', 'toolchain', 'Rust toolchain'],
     ]);
     expect(prompts[1]!.choices!.map((choice) => choice.value)).toEqual(BOOT_PROTOCOLS.map((protocol) => protocol.name));
-    expect(prompts[3]!.default).toBe('auto');
+    expect(prompts[3]!.choices!.map((choice) => choice.value)).toEqual(MODULES.map((module) => module.name));
+    expect(prompts[4]!.default).toBe('auto');
     expect(prompts[0]!.validate!('my-os')).toBe(true);
     expect(prompts[0]!.validate!('My_OS')).toMatch(/uppercase/);
   });

@@ -1,16 +1,20 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
 import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '../src/index.js';
 import baremetalKernelPlopfile, { WRITE_KERNEL_ACTION } from '../src/plopfile.js';
+import { planAddModules } from '../src/add.js';
 
 describe('the plop generator', () => {
   it('writes through node-plop exactly what generateKernel plans', async () => {
     const plop = await nodePlop();
     baremetalKernelPlopfile(plop);
-    expect(plop.getGeneratorList()).toEqual([{ name: 'kernel', description: 'a bootable no_std Rust kernel for x86_64-unknown-none' }]);
+    expect(plop.getGeneratorList()).toEqual([
+      { name: 'module', description: 'add modules to a kernel made by the kernel generator' },
+      { name: 'kernel', description: 'a bootable no_std Rust kernel for x86_64-unknown-none' },
+    ]);
     expect(plop.getActionTypeList()).toContain(WRITE_KERNEL_ACTION);
 
     const directory = join(mkdtempSync(join(tmpdir(), 'plop-')), 'plop-os');
@@ -39,5 +43,22 @@ describe('the plop generator', () => {
     expect(failures).toEqual([
       expect.objectContaining({ code: 'E_INVALID_CONFIG', message: expect.stringMatching(/^invalid project name: '1os' starts with a digit/) }),
     ]);
+  });
+
+  it('adds modules through its module generator as add does, and adding again changes nothing', async () => {
+    const plop = await nodePlop();
+    baremetalKernelPlopfile(plop);
+    const directory = join(mkdtempSync(join(tmpdir(), 'plop-')), 'plop-os');
+    const templates = compileTemplates(loadTemplates());
+    generateKernel(resolveConfig({ name: 'plop-os', toolchain: 'system' }), { directory, templates });
+    const read = (path: string) => readFileSync(join(directory, path), 'utf8');
+    const readIfThere = (path: string) => (existsSync(join(directory, path)) ? read(path) : undefined);
+    const expected = planAddModules(['keyboard'], readIfThere, templates);
+    const { changes, failures } = await plop.getGenerator('module').runActions({ directory, modules: ['keyboard'] });
+    expect(failures).toEqual([]);
+    expect(changes.map((change) => change.path)).toEqual([`added pic-timer, keyboard to ${directory} (${expected.changes.length} files)`]);
+    for (const change of expected.changes) expect(read(change.path), change.path).toBe(change.after);
+    const again = await plop.getGenerator('module').runActions({ directory, modules: ['keyboard'] });
+    expect(again.changes.map((change) => change.path)).toEqual([`nothing to do: keyboard in ${directory} already`]);
   });
 });

@@ -1,7 +1,7 @@
 import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, findBootProtocol, type BootProtocol } from './boot-protocols.js';
 import { crateNameProblem, toCrateName } from './crate-name.js';
 import { unknownChoice } from './did-you-mean.js';
-import { MODULES, findModule, moduleBootProblem, moduleConflicts, withRequirements, type ModuleRule } from './modules.js';
+import { MODULES, findModule, moduleBootProblem, moduleConflicts, modulePresetProblem, withRequirements, type ModuleRule } from './modules.js';
 import { DEFAULT_PRESET, PRESETS, findPreset, type FeaturePreset } from './presets.js';
 import { CODE_MODELS, RELOCATION_MODELS, type CodeModel, type RelocationModel } from './target.js';
 import {
@@ -52,6 +52,7 @@ export type ProblemCode =
   | 'E_DUPLICATE_MODULE'
   | 'E_MODULE_CONFLICT'
   | 'E_MODULE_BOOT'
+  | 'E_MODULE_PRESET'
   | 'E_UNKNOWN_CODE_MODEL'
   | 'E_UNKNOWN_RELOCATION_MODEL'
   | 'E_INCOMPATIBLE_CODE_MODEL'
@@ -127,7 +128,7 @@ export function validateKernelRequest(request: KernelRequest, context: Validatio
     );
   }
 
-  const modules = resolveModules(request.modules ?? [], boot, context.modules ?? MODULES, report);
+  const modules = resolveModules(request.modules ?? [], boot, preset, context.modules ?? MODULES, report);
 
   if (problems.length > 0 || !boot || !preset || !toolchain || !codeModel || !relocationModel) {
     return { ok: false, problems };
@@ -173,11 +174,13 @@ function resolveToolchain(
 
 /**
  * The requested modules with the modules they require (added, each before what needs it), or the
- * problems: unknown or repeated names, a protocol a module does not support, two that conflict.
+ * problems: unknown or repeated names, a protocol or preset a module does not support, two that
+ * conflict.
  */
 function resolveModules(
   requested: readonly string[],
   boot: BootProtocol | undefined,
+  preset: FeaturePreset | undefined,
   catalogue: readonly ModuleRule[],
   report: Reporter,
 ): ModuleRule[] {
@@ -199,6 +202,8 @@ function resolveModules(
   for (const [index, module] of resolved.entries()) {
     const bootProblem = boot && moduleBootProblem(module, boot.name);
     if (bootProblem) report('E_MODULE_BOOT', 'modules', bootProblem);
+    const presetProblem = preset && modulePresetProblem(module, preset.name);
+    if (presetProblem) report('E_MODULE_PRESET', 'modules', presetProblem);
     for (const conflict of moduleConflicts(module, resolved.slice(0, index))) {
       report('E_MODULE_CONFLICT', 'modules', `modules '${conflict.module}' and '${module.name}' cannot be in one kernel: ${conflict.reason}`);
     }

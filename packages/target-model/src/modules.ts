@@ -13,6 +13,8 @@ export interface ModuleRule {
   readonly bootProtocols: readonly BootProtocolName[];
   /** Why the module does not work on each protocol it leaves out: said when it is refused. */
   readonly unsupported: Partial<Readonly<Record<BootProtocolName, string>>>;
+  /** The CPU-feature presets it works with, when not all, and why. */
+  readonly presets?: { readonly only: readonly string[]; readonly reason: string };
   /**
    * The firmware it works on, when not all: the kernel checks at run time (BIOS or UEFI is the
    * runner's choice, not the kernel's) and says why it stays idle.
@@ -24,7 +26,57 @@ export interface ModuleRule {
  * The module catalogue: one row per folder under templates/modules/. A module arrives with its
  * templates, so that validation never accepts a module the generator cannot write.
  */
-export const MODULES: readonly ModuleRule[] = [];
+export const MODULES: readonly ModuleRule[] = [
+  {
+    name: 'log',
+    summary: 'levelled logging macros (error! to trace!) over the console, the level from the kernel command line (log=debug)',
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'memory',
+    summary: 'a physical frame allocator (a bitmap over the boot memory map) and a 4 KiB page mapper with flags and TLB invalidation',
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'heap',
+    summary: 'a kernel heap over memory: size classes up to 2 KiB and page runs, growing on demand, replacing the starter allocator',
+    requires: ['memory'],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'pic-timer',
+    summary: 'the 8259 PICs remapped to vectors 32-47, the PIT ticking at 1000 Hz, sleep_ms; interrupts enabled',
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'keyboard',
+    summary: 'the PS/2 keyboard on IRQ 1: scan code set 1 to key events with Shift, Ctrl, Alt and Caps Lock, US ASCII',
+    requires: ['pic-timer'],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'vga-text',
+    summary: 'the VGA text buffer (80x25) as a console beside serial',
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2'],
+    unsupported: { limine: 'the Limine protocol hands out RGB framebuffers only, no VGA text mode' },
+    firmware: { only: 'bios', reason: "UEFI's GOP has graphics modes only" },
+  },
+];
 
 export function findModule(name: string, catalogue: readonly ModuleRule[] = MODULES): ModuleRule | undefined {
   return catalogue.find((module) => module.name === name);
@@ -35,6 +87,12 @@ export function moduleBootProblem(module: ModuleRule, boot: BootProtocolName): s
   if (module.bootProtocols.includes(boot)) return undefined;
   const reason = module.unsupported[boot];
   return `module '${module.name}' does not support the ${boot} boot protocol${reason ? `: ${reason}` : ''}`;
+}
+
+/** Why a module cannot go into a kernel of this CPU-feature preset, or undefined when it can. */
+export function modulePresetProblem(module: ModuleRule, preset: string): string | undefined {
+  if (!module.presets || module.presets.only.includes(preset)) return undefined;
+  return `module '${module.name}' does not support the ${preset} preset (only ${module.presets.only.join(', ')}): ${module.presets.reason}`;
 }
 
 /** The conflicts between `module` and the modules in `others` (either side may declare one). */

@@ -117,11 +117,20 @@ describe('validateKernelRequest', () => {
         unsupported: {},
       },
       { name: 'fb', summary: 'FB', requires: [], conflicts: [], bootProtocols: ['multiboot2', 'limine'], unsupported: {} },
+      {
+        name: 'avx',
+        summary: 'AVX',
+        requires: [],
+        conflicts: [],
+        bootProtocols: ['multiboot2', 'limine'],
+        unsupported: {},
+        presets: { only: ['x86-64-v3'], reason: 'it uses AVX2' },
+      },
     ];
     const base = { name: 'os', toolchain: 'system' };
 
     it('says plainly that no modules exist yet', () => {
-      expect(problemsOf({ ...base, modules: ['gdt'] })[0]?.message).toBe("unknown module 'gdt' (no modules are available yet)");
+      expect(problemsOf({ ...base, modules: ['gdt'] }, { modules: [] })[0]?.message).toBe("unknown module 'gdt' (no modules are available yet)");
     });
 
     it('resolves known modules in order', () => {
@@ -137,11 +146,18 @@ describe('validateKernelRequest', () => {
     it('reports unknown, duplicate, wrong-protocol and conflicting modules, with the reasons', () => {
       const problems = problemsOf({ ...base, modules: ['idtt', 'idt', 'idt', 'smp', 'fb', 'vga'] }, { modules: catalogue });
       expect(problems).toEqual([
-        { code: 'E_UNKNOWN_MODULE', field: 'modules', message: "unknown module 'idtt' (known: gdt, idt, smp, vga, fb); did you mean 'idt'?" },
+        { code: 'E_UNKNOWN_MODULE', field: 'modules', message: "unknown module 'idtt' (known: gdt, idt, smp, vga, fb, avx); did you mean 'idt'?" },
         { code: 'E_DUPLICATE_MODULE', field: 'modules', message: "module 'idt' is listed twice" },
         { code: 'E_MODULE_BOOT', field: 'modules', message: "module 'smp' does not support the multiboot2 boot protocol: no MP table here" },
         { code: 'E_MODULE_CONFLICT', field: 'modules', message: "modules 'fb' and 'vga' cannot be in one kernel: both draw the console" },
       ]);
+    });
+
+    it('refuses a module the preset cannot have, with the reason', () => {
+      expect(problemsOf({ ...base, modules: ['avx'] }, { modules: catalogue })).toEqual([
+        { code: 'E_MODULE_PRESET', field: 'modules', message: "module 'avx' does not support the baseline preset (only x86-64-v3): it uses AVX2" },
+      ]);
+      expect(validateKernelRequest({ ...base, preset: 'x86-64-v3', modules: ['avx'] }, { modules: catalogue }).ok).toBe(true);
     });
   });
 });

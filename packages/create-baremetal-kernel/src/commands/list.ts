@@ -34,13 +34,14 @@ export function catalogue() {
       default: isDefault('boot', name),
     })),
     presets: PRESETS.map(({ name, summary, targetCpu }) => ({ name, summary, targetCpu: targetCpu ?? null, default: isDefault('preset', name) })),
-    modules: MODULES.map(({ name, summary, requires, conflicts, bootProtocols, unsupported, firmware }) => ({
+    modules: MODULES.map(({ name, summary, requires, conflicts, bootProtocols, unsupported, presets, firmware }) => ({
       name,
       summary,
       requires,
       conflicts,
       bootProtocols,
       unsupported,
+      presets: presets ?? null,
       firmware: firmware ?? null,
     })),
     toolchains: [
@@ -73,6 +74,7 @@ function moduleNotes(module: ReturnType<typeof catalogue>['modules'][number]): s
   const notes: string[] = [];
   if (module.requires.length > 0) notes.push(`needs ${module.requires.join(', ')}`);
   if (module.bootProtocols.length < BOOT_PROTOCOLS.length) notes.push(`${module.bootProtocols.join(', ')} only`);
+  if (module.presets) notes.push(`preset ${module.presets.only.join(' or ')}`);
   if (module.firmware) notes.push(`${module.firmware.only.toUpperCase()} only`);
   for (const conflict of module.conflicts) notes.push(`not with ${conflict.module}`);
   return notes;

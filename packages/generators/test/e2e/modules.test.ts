@@ -1,33 +1,21 @@
 /**
  * Every module, as a user adds it: a fresh kernel, `add` (the same planning and writing the CLI
- * does), then the real compiler and QEMU. On multiboot2 the module's in-kernel tests boot and
- * pass and the kernel boots with it; on Limine, whose boots need a real release (LIMINE_DIR), the
- * kernel and its tests build, and boot where LIMINE_DIR is set. Then every module that fits
- * together, added in two orders: both build, and all in-kernel tests pass.
+ * does), then the real compiler and QEMU: the module's in-kernel tests boot and pass, and the
+ * kernel boots with it. Then every module that fits together, added in two orders: both build,
+ * and all in-kernel tests pass. Limine boots need a real release (LIMINE_DIR): without one, the
+ * Limine kernel with every module is built and linted, its tests not booted.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MODULES, moduleConflicts, type ModuleRule } from '@baremetal-kernel/target';
-import { applyChangesPending, compileTemplates, loadTemplates, moduleFolder, planAddModules } from '../../src/index.js';
-import { cacheDirectory, cargo, generate } from './support.js';
+import { compileTemplates, loadTemplates, moduleFolder } from '../../src/index.js';
+import { addModules, cacheDirectory, cargo, generate, replaceInSource } from './support.js';
 
 const BUILD_TIMEOUT = 600_000;
+/** A test of several builds and boots, on a cold cache (`core` built once per target directory). */
+const TEST_TIMEOUT = 1_200_000;
 const TEMPLATES = compileTemplates(loadTemplates());
-
-/** The kernel at `directory` with `modules` added by one `add`, as the CLI writes them. */
-function add(directory: string, modules: readonly string[]) {
-  const read = (path: string) => {
-    try {
-      return readFileSync(join(directory, path), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  const plan = planAddModules(modules, read, TEMPLATES);
-  applyChangesPending(plan.changes, directory).finish();
-  return plan;
-}
 
 /** The test targets a module brings: its `tests/*.rs` files. */
 function moduleTests(module: ModuleRule): string[] {
@@ -62,13 +50,23 @@ function compatibleSet(boot: 'multiboot2' | 'limine'): ModuleRule[] {
   return chosen;
 }
 
-const cases = MODULES.flatMap((module) => module.bootProtocols.map((boot) => ({ module, boot })));
+/**
+ * Each module alone on multiboot2, where its tests boot here; on Limine only where LIMINE_DIR names
+ * a release (without one, the Limine kernel with every module is built below instead: a boot is
+ * what a module alone would add).
+ */
+const cases = MODULES.flatMap((module) =>
+  module.bootProtocols.filter((boot) => boot === 'multiboot2' || process.env.LIMINE_DIR).map((boot) => ({ module, boot })),
+);
+
+/** The multiboot2 kernel of each module alone, once its case passed: for the module's own checks below. */
+const kernels = new Map<string, string>();
 
 describe.skipIf(cases.length === 0)('each module added to a fresh kernel', () => {
   it.each(cases)('$module.name on $boot: added, built, its tests pass in QEMU', ({ module, boot }) => {
     const name = `mod-${module.name}`;
     const { directory } = generate({ name, boot });
-    const plan = add(directory, [module.name]);
+    const plan = addModules(directory, [module.name]);
     expect(plan.added.map((added) => added.name)).toEqual([...module.requires, module.name]);
     const targetDirectory = cacheDirectory(`e2e-modules-${boot}-system-baseline`);
     const tests = moduleTests(module);
@@ -76,11 +74,6 @@ describe.skipIf(cases.length === 0)('each module added to a fresh kernel', () =>
     const testArgs = tests.flatMap((test) => ['--test', test]);
     const fmt = cargo(directory, ['fmt', '--check'], { targetDirectory });
     expect(fmt.status, fmt.output).toBe(0);
-    if (boot === 'limine' && !process.env.LIMINE_DIR) {
-      const build = cargo(directory, ['test', '--no-run', ...testArgs], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
-      expect(build.status, build.output).toBe(0);
-      return;
-    }
     const run = cargo(directory, ['test', ...testArgs], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(run.status, run.output).toBe(0);
     // One harness summary per test binary, each with tests that ran and passed.
@@ -91,7 +84,22 @@ describe.skipIf(cases.length === 0)('each module added to a fresh kernel', () =>
     expect(boots.status, boots.output).toBe(0);
     expect(boots.output).toMatch(new RegExp(`^\\[${module.name}\\] `, 'm'));
     expect(boots.output).toMatch(/^\[kernel\] boot complete$/m);
-  });
+    if (boot === 'multiboot2') kernels.set(module.name, directory);
+  }, TEST_TIMEOUT);
+
+  it('log: the level comes from the kernel command line, given to cargo run', () => {
+    const directory = kernels.get('log');
+    expect(directory, 'the log case passed').toBeDefined();
+    const targetDirectory = cacheDirectory('e2e-modules-multiboot2-system-baseline');
+    const grub = cargo(directory!, ['run', '--', 'log=debug'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(grub.status, grub.output).toBe(0);
+    expect(grub.output).toMatch(/^\[boot\] command line: exit-after-boot log=debug$/m);
+    expect(grub.output).toMatch(/^\[log\] level debug/m);
+    const direct = cargo(directory!, ['run', '--', '--direct', 'log=warn', 'log=bogus'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(direct.status, direct.output).toBe(0);
+    expect(direct.output).toMatch(/^\[log\] /m);
+    expect(direct.output).toMatch(/bogus/);
+  }, TEST_TIMEOUT);
 });
 
 describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one multiboot2 kernel', () => {
@@ -100,9 +108,9 @@ describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one mult
 
   it('added at once, then again (nothing changes), builds clippy-clean and passes every in-kernel test', () => {
     const { directory } = generate({ name: 'mod-all', boot: 'multiboot2' });
-    add(directory, modules);
+    addModules(directory, modules);
     const before = tree(directory);
-    expect(add(directory, modules).changes).toEqual([]);
+    expect(addModules(directory, modules).changes).toEqual([]);
     expect(tree(directory)).toEqual(before);
     const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(clippy.status, clippy.output).toBe(0);
@@ -111,13 +119,39 @@ describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one mult
     const boots = cargo(directory, ['run'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(boots.status, boots.output).toBe(0);
     for (const module of modules) expect(boots.output).toMatch(new RegExp(`^\\[${module}\\] `, 'm'));
-  });
+  }, TEST_TIMEOUT);
 
-  it('added one at a time in reverse order, builds and boots', () => {
+  it("added one at a time in reverse order into a main.rs the user edited around the anchor, keeping the user's code", () => {
     const { directory } = generate({ name: 'mod-all-reversed', boot: 'multiboot2' });
-    for (const module of [...modules].reverse()) add(directory, [module]);
+    const anchor = '    // [baremetal-kernel anchor: main-init]';
+    replaceInSource(directory, 'src/main.rs', anchor, `    println!("[mine] before the modules");\n\n${anchor}`);
+    replaceInSource(directory, 'src/main.rs', '    // 4. Done.', '    println!("[mine] after the modules");\n\n    // 4. Done.');
+    for (const module of [...modules].reverse()) addModules(directory, [module]);
     const boots = cargo(directory, ['run'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(boots.status, boots.output).toBe(0);
+    const lines = boots.output.split('\n');
+    const before = lines.indexOf('[mine] before the modules');
+    const after = lines.indexOf('[mine] after the modules');
+    expect(before, boots.output).toBeGreaterThan(0);
+    for (const module of modules) {
+      // The last line of its name: the base kernel prints [memory] and [heap] lines of its own before.
+      const line = lines.findLastIndex((candidate) => candidate.startsWith(`[${module}] `));
+      expect(line, module).toBeGreaterThan(before);
+      expect(line, module).toBeLessThan(after);
+    }
     expect(boots.output).toMatch(/^\[kernel\] boot complete$/m);
-  });
+  }, TEST_TIMEOUT);
+});
+
+describe.skipIf(compatibleSet('limine').length === 0)('all Limine modules in one Limine kernel', () => {
+  it('added at once: the kernel and every test build clippy-clean (they boot where LIMINE_DIR is set)', () => {
+    const modules = compatibleSet('limine').map((module) => module.name);
+    const targetDirectory = cacheDirectory('e2e-modules-limine-system-baseline');
+    const { directory } = generate({ name: 'mod-all-limine', boot: 'limine' });
+    addModules(directory, modules);
+    const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(clippy.status, clippy.output).toBe(0);
+    const build = cargo(directory, process.env.LIMINE_DIR ? ['test'] : ['test', '--no-run'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(build.status, build.output).toBe(0);
+  }, TEST_TIMEOUT);
 });

@@ -383,6 +383,25 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
     });
   });
 
+  describe('kernel options (cargo run -- NAME=VALUE)', () => {
+    it('puts them on the kernel command line after the exit option, and alone with --interactive', async () => {
+      const result = await run(runner, { args: ['log=debug', 'x.y=1'] });
+      expect(result.status, result.stderr).toBe(0);
+      expect(kernelCommandLine(protocol, result)).toBe('exit-after-boot log=debug x.y=1');
+      const interactive = await run(runner, { args: ['--interactive', 'log=debug'] });
+      expect(kernelCommandLine(protocol, interactive)).toBe('log=debug');
+    });
+
+    it('refuses in one line a word that is not an option, or that the command line cannot carry', async () => {
+      expectOneLineError(await run(runner, { args: ['debug'] }), /^runner: unknown option 'debug' \(try: cargo run -- --help\)$/m);
+      expectOneLineError(await run(runner, { args: ['=debug'] }), /^runner: unknown option '=debug' \(try: cargo run -- --help\)$/m);
+      expectOneLineError(
+        await run(runner, { args: ['log=$(reboot)'] }),
+        /^runner: kernel option 'log=\$\(reboot\)': only letters, digits and _ : \. = - can go on the kernel command line$/m,
+      );
+    });
+  });
+
   describe("the kernel's output", () => {
     const backtrace = [
       'panicked at src/main.rs:5:1: boom',

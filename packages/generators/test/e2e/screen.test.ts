@@ -11,11 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { monitor, readPpm, type Image } from './qemu-monitor.js';
 import { cacheDirectory, cargo, generate, kernelElf, plainText, rustEnvironment } from './support.js';
 
 const BUILD_TIMEOUT = 300_000;
@@ -43,23 +43,6 @@ function fontGlyphs(directory: string): Map<string, string> {
   });
   expect(glyphs.size).toBeGreaterThan(90);
   return glyphs;
-}
-
-interface Image {
-  readonly width: number;
-  readonly height: number;
-  readonly rgb: Buffer;
-}
-
-/** A binary PPM (P6, maxval 255), as QEMU's screendump writes it. */
-function readPpm(path: string): Image {
-  const data = readFileSync(path);
-  const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(data.subarray(0, 64).toString('latin1'));
-  expect(header, 'a P6 PPM header').not.toBeNull();
-  const [width, height] = [Number(header![1]), Number(header![2])];
-  const rgb = data.subarray(header![0].length);
-  expect(rgb.length).toBe(width * height * 3);
-  return { width, height, rgb };
 }
 
 /** The screen's text rows, trailing blanks removed; `?` where a cell shows no glyph of the font. */
@@ -92,26 +75,6 @@ function screenText(image: Image, glyphs: Map<string, string>): string[] {
     rows.push(text.trimEnd());
   }
   return rows;
-}
-
-/** Sends monitor commands one at a time, waiting for the `(qemu)` prompt after each. */
-async function monitor(socketPath: string, commands: readonly string[]): Promise<void> {
-  const socket = createConnection(socketPath);
-  let received = '';
-  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const prompt = async (count: number) => {
-    for (let waited = 0; received.split('(qemu)').length - 1 < count; waited += 50) {
-      if (waited > 30_000) throw new Error(`no monitor prompt: ${received}`);
-      await sleep(50);
-    }
-  };
-  await prompt(1);
-  for (const [index, command] of commands.entries()) {
-    socket.write(`${command}\n`);
-    if (command !== 'quit') await prompt(index + 2);
-  }
-  socket.end();
 }
 
 /**
