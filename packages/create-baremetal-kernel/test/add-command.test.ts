@@ -89,6 +89,14 @@ describe('baremetal-kernel add', () => {
     expect(tree(directory)).toEqual(before);
   });
 
+  it('answers a subsystem every kernel has with where it is, adding the rest', async () => {
+    const { directory } = kernel();
+    const result = await add(directory, ['framebuffer', 'log']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^framebuffer is built into every kernel: src\/framebuffer.rs draws the console [^\n]*: nothing to add\.\nAdded log to \.:\n/);
+    expect(await add(directory, ['framebuffer'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^framebuffer is built into every kernel: .*: nothing to add\.\n$/) });
+  });
+
   it('prints a diff on --dry-run that git apply turns into the real run, writing nothing', async () => {
     const { root, directory } = kernel();
     const before = tree(directory);

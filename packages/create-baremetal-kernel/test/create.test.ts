@@ -315,6 +315,7 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3)\n"],
     [['--toolchain', 'nightly'], "error: unknown toolchain 'nightly' (known: auto, rustup-stable, rustup-nightly, system)\n"],
     [['--modules', 'gdt'], "error: unknown module 'gdt' (known: log, memory, heap, pic-timer, keyboard, vga-text)\n"],
+    [['--modules', 'framebuffer'], "error: framebuffer is built into every kernel: src/framebuffer.rs draws the console on the loader's framebuffer (GRUB's framebuffer tag, Limine's framebuffer request); leave it out of --modules\n"],
     [['--modules', 'keybord'], "error: unknown module 'keybord' (known: log, memory, heap, pic-timer, keyboard, vga-text); did you mean 'keyboard'?\n"],
     [['--boot', 'limine', '--modules', 'vga-text'], "error: module 'vga-text' does not support the limine boot protocol: the Limine protocol hands out RGB framebuffers only, no VGA text mode\n"],
   ])('rejects %j with the known choices, exit 2', async (flags, message) => {

@@ -4,6 +4,7 @@
  */
 import {
   MODULES,
+  builtInNote,
   findModule,
   moduleBootProblem,
   moduleConflicts,
@@ -30,6 +31,8 @@ export interface AddPlan {
   readonly required: readonly string[];
   /** Modules asked for that the kernel has already. */
   readonly present: readonly string[];
+  /** What was asked for that every kernel has built in, each with where it is. */
+  readonly builtIn: readonly string[];
   /** Every file that changes, by path; empty when there is nothing to add. */
   readonly changes: readonly FileChange[];
 }
@@ -41,12 +44,12 @@ function offered(templates: CompiledTemplates, catalogue: readonly ModuleRule[])
 }
 
 /**
- * Plans adding `requested` to the kernel `read` sees. Throws, before anything is written, when it
+ * Plans adding the modules `asked` for to the kernel `read` sees. Throws, before anything is written, when it
  * is not a kernel of ours, a module is unknown, conflicts with one there or asked for, does not
  * support the kernel's boot protocol or preset, or would overwrite a user's file or miss an anchor.
  */
 export function planAddModules(
-  requested: readonly string[],
+  asked: readonly string[],
   read: ReadKernelFile,
   templates: CompiledTemplates,
   catalogue: readonly ModuleRule[] = MODULES,
@@ -56,6 +59,9 @@ export function planAddModules(
   const kernel = readKernelMetadata(manifest, CARGO_MANIFEST);
   const modules = offered(templates, catalogue);
   const known = modules.map((module) => module.name);
+  // What every kernel has already (framebuffer) is answered with where it is, not refused.
+  const builtIn = asked.flatMap((name) => builtInNote(name) ?? []);
+  const requested = asked.filter((name) => builtInNote(name) === undefined);
   for (const name of requested) {
     if (!findModule(name, modules)) {
       const message = known.length === 0 ? `unknown module '${name}' (no modules are available yet)` : unknownChoice('module', name, known);
@@ -86,7 +92,7 @@ export function planAddModules(
   }
   const required = added.map((module) => module.name).filter((name) => !requested.includes(name));
   const presentAsked = [...new Set(requested.filter(isPresent))];
-  if (added.length === 0) return { kernel, added, required, present: presentAsked, changes: [] };
+  if (added.length === 0) return { kernel, added, required, present: presentAsked, builtIn, changes: [] };
 
   const validation = validateKernelRequest({ name: kernel.name, boot: kernel.boot, preset: kernel.preset, toolchain: kernel.toolchain });
   if (!validation.ok) {
@@ -101,6 +107,7 @@ export function planAddModules(
     added,
     required,
     present: presentAsked,
+    builtIn,
     changes: [...changes.values()].filter((change) => change.after !== change.before).sort((a, b) => comparePaths(a.path, b.path)),
   };
 }

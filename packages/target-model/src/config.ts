@@ -1,7 +1,7 @@
 import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, findBootProtocol, type BootProtocol } from './boot-protocols.js';
 import { crateNameProblem, toCrateName } from './crate-name.js';
 import { unknownChoice } from './did-you-mean.js';
-import { MODULES, findModule, moduleBootProblem, moduleConflicts, modulePresetProblem, withRequirements, type ModuleRule } from './modules.js';
+import { MODULES, builtInNote, findModule, moduleBootProblem, moduleConflicts, modulePresetProblem, withRequirements, type ModuleRule } from './modules.js';
 import { DEFAULT_PRESET, PRESETS, findPreset, type FeaturePreset } from './presets.js';
 import { CODE_MODELS, RELOCATION_MODELS, type CodeModel, type RelocationModel } from './target.js';
 import {
@@ -192,6 +192,11 @@ function resolveModules(
       continue;
     }
     seen.add(name);
+    const builtIn = builtInNote(name);
+    if (builtIn) {
+      report('E_UNKNOWN_MODULE', 'modules', `${builtIn}; leave it out of --modules`);
+      continue;
+    }
     if (!findModule(name, catalogue)) {
       const message =
         known.length === 0 ? `unknown module '${name}' (no modules are available yet)` : unknownChoice('module', name, known);

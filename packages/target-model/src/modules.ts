@@ -78,6 +78,23 @@ export const MODULES: readonly ModuleRule[] = [
   },
 ];
 
+/**
+ * Subsystems every kernel has from `create` on, which earlier plans listed as modules: asking to
+ * add one is answered with where it is, not with "unknown module".
+ */
+export const BUILT_IN_SUBSYSTEMS: readonly { readonly name: string; readonly where: string }[] = [
+  {
+    name: 'framebuffer',
+    where: "src/framebuffer.rs draws the console on the loader's framebuffer (GRUB's framebuffer tag, Limine's framebuffer request)",
+  },
+];
+
+/** What to say when `name` is built into every kernel, or undefined when it is not. */
+export function builtInNote(name: string): string | undefined {
+  const subsystem = BUILT_IN_SUBSYSTEMS.find((candidate) => candidate.name === name);
+  return subsystem && `${name} is built into every kernel: ${subsystem.where}`;
+}
+
 export function findModule(name: string, catalogue: readonly ModuleRule[] = MODULES): ModuleRule | undefined {
   return catalogue.find((module) => module.name === name);
 }

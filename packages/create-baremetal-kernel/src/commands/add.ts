@@ -113,8 +113,9 @@ async function add(argv: readonly string[], io: Io, deps: AddDependencies): Prom
   const shown = relative(io.cwd, root) || '.';
   const plan = planAddModules(requested, kernelReader(root), await deps.templates());
   const already = plan.present.length > 0 ? `${sentenceList(plan.present, 'and')} ${plan.present.length === 1 ? 'is' : 'are'} in the kernel already` : '';
+  for (const note of plan.builtIn) io.stdout(`${note}: nothing to add.\n`);
   if (plan.changes.length === 0) {
-    io.stdout(`Nothing to do: ${already}.\n`);
+    if (already) io.stdout(`Nothing to do: ${already}.\n`);
     return EXIT.ok;
   }
   const alreadyNote = already ? ` (${already})` : '';
