@@ -116,7 +116,13 @@ export function precompileTemplates(templates: TemplateSet): TemplateData {
   for (const [name, source] of templates) {
     // Handlebars' parser, with the whitespace control (standalone lines) its compiler applies;
     // none of the options the generator compiles with changes parsing.
-    compiled[name] = new TemplateCompiler(name, table).program(Handlebars.parse(source), 0);
+    let ast: hbs.AST.Program;
+    try {
+      ast = Handlebars.parse(source);
+    } catch (error) {
+      throw new Error(`template ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    compiled[name] = new TemplateCompiler(name, table).program(ast, 0);
   }
   return { templates: compiled, text: table.text };
 }

@@ -116,6 +116,12 @@ describe('precompiled templates render as Handlebars does', () => {
 });
 
 describe('what the precompiler refuses, naming the template and line', () => {
+  it('a template Handlebars cannot parse (a Rust `{{` left unescaped)', () => {
+    expect(() => precompileTemplates(new Map([['modules/x/src/x.rs.hbs', 'macro_rules! m {\n    () => {{ let a = 1; a }};\n}\n']]))).toThrow(
+      /^template modules\/x\/src\/x\.rs\.hbs: Parse error on line 2:/,
+    );
+  });
+
   it.each([
     ['{{#with a}}x{{/with}}', /t\.hbs, line 1: the block \{\{#with \.\.\.\}\} is not supported/],
     ['\n{{lookup a b}}', /t\.hbs, line 2: the helper call \{\{lookup \.\.\.\}\} is not supported/],
