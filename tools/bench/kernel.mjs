@@ -163,7 +163,7 @@ function bench({ samples, cleanSamples, preset }, root) {
   const rows = [];
 
   progress(`generating a ${preset} kernel in ${kernel}`);
-  run('node', [join(repoRoot, 'packages', 'create-baremetal-kernel', 'dist', 'create-baremetal-kernel.js'), kernel, '--yes', '--preset', preset, '--toolchain', 'system']);
+  run('node', [join(repoRoot, 'packages', 'create-baremetal-kernel', 'bin', 'create-baremetal-kernel.js'), kernel, '--yes', '--preset', preset, '--toolchain', 'system']);
 
   // 1. Clean debug build: an empty target directory, so core and alloc are built from source.
   const clean = [];

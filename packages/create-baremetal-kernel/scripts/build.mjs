@@ -1,7 +1,7 @@
 // Builds the published CLI: both bins bundled and minified with esbuild, the kernel templates
 // precompiled into data in dist/templates.data (so no part of Handlebars is loaded), and the
 // prompts library in a file of its own that loads only when someone is asked a question.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -10,10 +10,12 @@ import { loadTemplates, precompileTemplates, templatesFile } from '@baremetal-ke
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(packageRoot, 'dist');
 const precompiledSource = join(packageRoot, 'src', 'templates-precompiled.ts');
-/** Where src/templates-precompiled.ts reads the templates from (its TEMPLATES_FILE). */
+/** Where src/templates-precompiled.ts reads the templates from (its TEMPLATES_FILE and MODULES_FILE). */
 const TEMPLATES_FILE = 'templates.data';
+const MODULES_FILE = 'modules.data';
 
 rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
 
 /** Swaps src/templates-source.ts (which compiles templates/ at run time) for the precompiled data's reader. */
 const precompiledTemplates = {
@@ -23,11 +25,14 @@ const precompiledTemplates = {
   },
 };
 
-/** Leaves src/prompts.ts out of the bins: they import dist/prompts.js, built on its own below. */
+/**
+ * Leaves src/prompts.ts out of the bins: they load dist/prompts.cjs, built on its own below
+ * (CommonJS: the create bundle requires it, the other bin imports it).
+ */
 const promptsApart = {
   name: 'prompts-apart',
   setup(builder) {
-    builder.onResolve({ filter: /^\.\/prompts\.js$/ }, () => ({ path: './prompts.js', external: true }));
+    builder.onResolve({ filter: /^\.\/prompts\.js$/ }, () => ({ path: './prompts.cjs', external: true }));
   },
 };
 
@@ -48,8 +53,23 @@ const common = {
 // `create-baremetal-kernel` in one file: each module of a bundle split into chunks costs Node a
 // file read and a round of the ESM loader, which measured ~25 ms of a create's ~90 ms over
 // `node -e 0`. (esbuild keeps a CommonJS dependency's set-up in code it must load lazily, so
-// this bin imports its command statically.)
-await build({ ...common, entryPoints: [join(packageRoot, 'src', 'bin', 'create-baremetal-kernel.ts')], plugins: [precompiledTemplates, promptsApart] });
+// this bin imports its command statically.) CommonJS, not an ES module: Node loads it without its
+// ESM loader and without the module facades of node:fs & co. (which load Node's streams), ~15%
+// of a create's instructions.
+const CREATE_BUNDLE = 'create-baremetal-kernel.cjs';
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: [join(packageRoot, 'src', 'bin', 'create-baremetal-kernel.ts')],
+  outdir: undefined,
+  outfile: join(outdir, CREATE_BUNDLE),
+  // The bundle's own URL, for what reads files beside it (the templates) and createRequire.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "'use strict';\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Every import() a require (of dist/prompts.cjs: see promptsApart).
+  supported: { 'dynamic-import': false },
+  plugins: [precompiledTemplates, promptsApart],
+});
 // `baremetal-kernel` loads each command when it is chosen: split into chunks.
 await build({
   ...common,
@@ -58,10 +78,10 @@ await build({
   chunkNames: 'baremetal-kernel-[name]-[hash]',
   plugins: [precompiledTemplates, promptsApart],
 });
-await build({ ...common, entryPoints: [join(packageRoot, 'src', 'prompts.ts')] });
+await build({ ...common, format: 'cjs', banner: {}, entryPoints: [join(packageRoot, 'src', 'prompts.ts')], outExtension: { '.js': '.cjs' } });
 // Building a require costs every file that loads start-up time (~0.7 ms each): keep it only
 // where one is called. The bins in bin/ load the entry files, so no file needs a #! line.
-for (const file of readdirSync(outdir)) {
+for (const file of readdirSync(outdir).filter((name) => name.endsWith('.js'))) {
   const path = join(outdir, file);
   const code = readFileSync(path, 'utf8');
   if (!code.startsWith(REQUIRE_BANNER)) throw new Error(`${file} does not start with the require banner`);
@@ -69,4 +89,8 @@ for (const file of readdirSync(outdir)) {
   // Any mention counts: esbuild's __require shim reads `typeof require` and calls require.apply.
   if (!/\brequire\b/.test(body)) writeFileSync(path, body.replace(/^\n/, ''));
 }
-writeFileSync(join(outdir, TEMPLATES_FILE), templatesFile(precompileTemplates(loadTemplates())));
+// The modules' templates apart: a create without modules does not read (nor parse) them.
+const templates = [...loadTemplates()];
+const isModule = ([path]) => path.startsWith('modules/');
+writeFileSync(join(outdir, TEMPLATES_FILE), templatesFile(precompileTemplates(new Map(templates.filter((entry) => !isModule(entry))))));
+writeFileSync(join(outdir, MODULES_FILE), templatesFile(precompileTemplates(new Map(templates.filter(isModule)))));

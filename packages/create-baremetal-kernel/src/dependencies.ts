@@ -4,12 +4,13 @@ import type { CreateDependencies } from './commands/create.js';
 import type { Io } from './io.js';
 import { inquirerPrompter } from './prompter.js';
 import { watchProcessSignals } from './signals.js';
+import type { TemplateNeeds } from './templates-source.js';
 
 /** A dynamic import: the bundle puts the templates, its largest part, in a chunk of their own. */
-const kernelTemplates = () => import('./templates-source.js').then((source) => source.kernelTemplates());
+const kernelTemplates = (needs: TemplateNeeds) => import('./templates-source.js').then((source) => source.kernelTemplates(needs));
 
 export function addDependencies(): AddDependencies {
-  return { templates: kernelTemplates, watchSignals: watchProcessSignals };
+  return { templates: () => kernelTemplates({ modules: true }), watchSignals: watchProcessSignals };
 }
 
 export function createDependencies(io: Io): CreateDependencies {

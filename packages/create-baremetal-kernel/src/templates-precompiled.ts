@@ -5,11 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CompiledTemplates } from '@baremetal-kernel/generators';
+import type { TemplateNeeds } from './templates-source.js';
 import { templatesFromFile } from '@baremetal-kernel/generators/template-runtime';
 
-/** The file the build writes beside the bundle's chunks (this module lands in one of them). */
+/** The files the build writes beside the bundle's chunks (this module lands in one of them). */
 export const TEMPLATES_FILE = 'templates.data';
+/** The modules' templates, read only when modules may be added. */
+export const MODULES_FILE = 'modules.data';
 
-export function kernelTemplates(): CompiledTemplates {
-  return templatesFromFile(readFileSync(new URL(`./${TEMPLATES_FILE}`, import.meta.url)));
+const read = (file: string) => templatesFromFile(readFileSync(new URL(`./${file}`, import.meta.url)));
+
+export function kernelTemplates(needs: TemplateNeeds): CompiledTemplates {
+  return needs.modules ? new Map([...read(TEMPLATES_FILE), ...read(MODULES_FILE)]) : read(TEMPLATES_FILE);
 }

@@ -5,6 +5,12 @@
  */
 import { compileTemplates, loadTemplates, type CompiledTemplates } from '@baremetal-kernel/generators';
 
-export function kernelTemplates(): CompiledTemplates {
-  return compileTemplates(loadTemplates());
+/** What a command will render: the kernel's templates always, the modules' when it may add one. */
+export interface TemplateNeeds {
+  readonly modules: boolean;
+}
+
+export function kernelTemplates(needs: TemplateNeeds): CompiledTemplates {
+  const templates = [...loadTemplates()];
+  return compileTemplates(new Map(needs.modules ? templates : templates.filter(([path]) => !path.startsWith('modules/'))));
 }

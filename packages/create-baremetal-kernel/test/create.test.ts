@@ -324,13 +324,23 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect(result.status).toBe(2);
   });
 
+  it("loads the modules' templates only where modules may be chosen", async () => {
+    const asked: boolean[] = [];
+    const templates = fakeDependencies().templates;
+    const recording = { templates: (needs: { modules: boolean }) => (asked.push(needs.modules), templates(needs)) };
+    await create(['plain', '--yes'], { deps: recording });
+    await create(['with', '--yes', '--modules', 'log'], { deps: recording });
+    await create([], { interactive: true, deps: { ...recording, prompter: scriptedPrompter(['asked', '', '', '', '']) } });
+    expect(asked).toEqual([false, true, true]);
+  });
+
   it('reports every problem at once', async () => {
     const { stderr } = await rejected(['1os', '--preset', 'fast', '--boot', 'grub']);
     expect(stderr.split('\n').filter(Boolean)).toHaveLength(3);
   });
 
   it('rejects a boot protocol the templates do not cover', async () => {
-    const onlyLimine = new Map([...(await fakeDependencies().templates())].filter(([path]) => !path.startsWith('boot/multiboot2/')));
+    const onlyLimine = new Map([...(await fakeDependencies().templates({ modules: false }))].filter(([path]) => !path.startsWith('boot/multiboot2/')));
     const cwd = temporaryDirectory();
     const { status, stderr } = await create(['os', '--boot', 'multiboot2'], { cwd, deps: { templates: () => Promise.resolve(onlyLimine) } });
     expect(status).toBe(1);

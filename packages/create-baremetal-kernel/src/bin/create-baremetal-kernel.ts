@@ -1,5 +1,5 @@
 // `npm create baremetal-kernel` / `npx create-baremetal-kernel`: scaffold a kernel. Bundled into one
-// file (scripts/build.mjs), so the imports below cost no module loading.
+// CommonJS file (scripts/build.mjs), so the imports below cost no module loading.
 import { detectToolchainsFast } from '@baremetal-kernel/generators/node';
 import { runCreate } from '../commands/create.js';
 import { createDependencies } from '../dependencies.js';
@@ -14,4 +14,7 @@ const detection = answersWithoutDetection ? undefined : detectToolchainsFast(io.
 detection?.catch(() => undefined);
 
 const dependencies = createDependencies(io);
-process.exitCode = await runCreate(argv, io, detection ? { ...dependencies, detectToolchains: () => detection } : dependencies);
+// No top-level await: a CommonJS bundle cannot have one.
+void runCreate(argv, io, detection ? { ...dependencies, detectToolchains: () => detection } : dependencies).then((status) => {
+  process.exitCode = status;
+});

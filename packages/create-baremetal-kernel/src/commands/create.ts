@@ -26,13 +26,17 @@ import { CliError } from '../errors.js';
 import { EXIT, type Io } from '../io.js';
 import type { Prompter } from '../prompter.js';
 import type { SignalWatch } from '../signals.js';
+import type { TemplateNeeds } from '../templates-source.js';
 import { VERSION } from '../version.js';
 
 /** The edges the command needs; tests pass fakes. */
 export interface CreateDependencies {
   readonly detectToolchains: () => Promise<ToolchainReport>;
-  /** The compiled kernel templates; a promise, so that a bundle loads them only when needed. */
-  readonly templates: () => Promise<CompiledTemplates>;
+  /**
+   * The compiled kernel templates (the modules' too when `modules`); a promise, so that a bundle
+   * loads them only when needed.
+   */
+  readonly templates: (needs: TemplateNeeds) => Promise<CompiledTemplates>;
   /** Loaded only when a person is asked something. */
   readonly prompter: () => Promise<Prompter>;
   /** Whether a program is on PATH (for the hints at the end). */
@@ -154,11 +158,13 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     return EXIT.ok;
   }
   // Detection starts processes and the templates load: let both go on while the rest is decided.
+  // --yes first: asking the terminal loads modules a run that asks nothing does not need (io.ts).
+  const interactive = !args.yes && io.interactive;
   const detection = deps.detectToolchains();
-  const loading = deps.templates();
+  // The modules' templates only where modules may be chosen: given, or asked for.
+  const loading = deps.templates({ modules: interactive || (args.modules?.length ?? 0) > 0 });
   // Marks a rejection as handled if the command ends (say, on a bad name) before it needs them.
   loading.catch(() => undefined);
-  const interactive = io.interactive && !args.yes;
   let prompter: Prompter | undefined;
   const ask = async () => (prompter ??= await deps.prompter());
 

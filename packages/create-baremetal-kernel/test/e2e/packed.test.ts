@@ -5,7 +5,7 @@
  * "files", templates left in the monorepo) fails here and nowhere else.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe('the packed packages, installed outside the repository', () => {
       expect(packed.status, packed.stderr).toBe(0);
       const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
       // Every package ships its built code (a dist/ missing here was not built, or was being rebuilt).
-      expect(files.map((file) => file.path)).toContain(directory === cliRoot ? 'dist/create-baremetal-kernel.js' : 'dist/index.js');
+      expect(files.map((file) => file.path)).toContain(directory === cliRoot ? 'dist/create-baremetal-kernel.cjs' : 'dist/index.js');
       return join(packDirectory, filename);
     });
 
@@ -89,6 +89,15 @@ describe('the packed packages, installed outside the repository', () => {
     const inRepository = run(process.execPath, [join(cliRoot, 'dist', 'baremetal-kernel.js'), 'list', '--json'], repoRoot);
     expect(inRepository.status).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual(JSON.parse(inRepository.stdout));
+
+    // add, with the modules' templates the package ships (dist/modules.data).
+    const created = run('npx', ['--no', '--', 'create-baremetal-kernel', 'added-os', '--yes', '--toolchain', 'system'], installDirectory);
+    expect(created.status, created.stderr).toBe(0);
+    const added = run('npx', ['--no', '--', 'baremetal-kernel', 'add', 'keyboard', '--dir', 'added-os'], installDirectory);
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(/^Added keyboard \(with pic-timer, which it requires\) to added-os:\n/);
+    expect(readFileSync(join(installDirectory, 'added-os', 'Cargo.toml'), 'utf8')).toContain('modules = ["pic-timer", "keyboard"]');
+    expect(existsSync(join(installDirectory, 'added-os', 'src', 'keyboard', 'mod.rs'))).toBe(true);
   });
 
   it('the checker imports there, as a package of its own', () => {
@@ -130,7 +139,7 @@ describe('the packed packages, installed outside the repository', () => {
     expect(plopped.status).toBe(0);
     const report = JSON.parse(plopped.stdout) as { generators: string[]; changes: unknown[]; failures: string[] };
     expect(report.failures).toEqual([]);
-    expect(report.generators).toEqual(['kernel']);
+    expect(report.generators).toEqual(['module', 'kernel']);
     expect(report.changes).toHaveLength(1);
 
     const plopFiles = tree(plopDirectory);
@@ -145,7 +154,8 @@ describe('a bin entry before the build', () => {
     const root = temporaryDirectory();
     mkdirSync(join(root, 'bin'));
     writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
-    copyFileSync(join(cliRoot, 'bin', `${name}.js`), join(root, 'bin', `${name}.js`));
+    // bin/package.json makes the entries CommonJS, as in the package.
+    for (const file of [`${name}.js`, 'package.json']) copyFileSync(join(cliRoot, 'bin', file), join(root, 'bin', file));
     const result = run(process.execPath, [join(root, 'bin', `${name}.js`), '--version'], root);
     expect(result).toEqual({ status: 1, stdout: '', stderr: `${name} is not built yet: run \`npm run build\` at the top of the repository.\n` });
   });
