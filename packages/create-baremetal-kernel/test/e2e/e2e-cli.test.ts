@@ -256,6 +256,8 @@ describe('create-baremetal-kernel in a terminal', () => {
       ['Project name', 'tty-os\r'],
       ['Boot protocol', '\r'],
       ['CPU feature preset', `${down}\r`],
+      // A checkbox: space ticks the first module (log), Enter goes on.
+      ['Modules', ' \r'],
       ['Rust toolchain', '\r'],
     ];
     const session = spawnSync(
@@ -265,7 +267,10 @@ describe('create-baremetal-kernel in a terminal', () => {
     );
     expect(session.status, `${session.stdout}\n${session.stderr}`).toBe(0);
     expect(session.stdout).toContain('Wrote a multiboot2 kernel (preset x86-64-v2, toolchain system) to tty-os:');
-    expect(readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8')).toContain('preset = "x86-64-v2"');
+    const manifest = readFileSync(join(cwd, 'tty-os', 'Cargo.toml'), 'utf8');
+    expect(manifest).toContain('preset = "x86-64-v2"');
+    expect(manifest).toContain('modules = ["log"]');
+    expect(existsSync(join(cwd, 'tty-os', 'src', 'log.rs'))).toBe(true);
   }, 120_000);
 
   it('asks for a valid name first when the directory cannot be one, offering the closest', () => {
@@ -274,6 +279,7 @@ describe('create-baremetal-kernel in a terminal', () => {
       ["'My_OS2' cannot be one", '\r'],
       ['Boot protocol', '\r'],
       ['CPU feature preset', '\r'],
+      ['Modules', '\r'],
       ['Rust toolchain', '\r'],
     ];
     const session = spawnSync(

@@ -2,8 +2,9 @@
  * Every module, as a user adds it: a fresh kernel, `add` (the same planning and writing the CLI
  * does), then the real compiler and QEMU: the module's in-kernel tests boot and pass, and the
  * kernel boots with it. Then every module that fits together, added in two orders: both build,
- * and all in-kernel tests pass. Limine boots need a real release (LIMINE_DIR): without one, the
- * Limine kernel with every module is built and linted, its tests not booted.
+ * and all in-kernel tests pass, on the default preset and on x86-64-v3. Limine boots need a real
+ * release (LIMINE_DIR): without one, the Limine kernel with every module is built and linted, its
+ * tests not booted.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -140,6 +141,21 @@ describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one mult
       expect(line, module).toBeLessThan(after);
     }
     expect(boots.output).toMatch(/^\[kernel\] boot complete$/m);
+  }, TEST_TIMEOUT);
+});
+
+describe.skipIf(compatibleSet('multiboot2').length === 0)('all modules on another CPU-feature preset', () => {
+  it('x86-64-v3: added at once, every in-kernel test passes and the kernel boots', () => {
+    const modules = compatibleSet('multiboot2').map((module) => module.name);
+    // Shared with presets-and-toolchains.test.ts: `core` for this preset is built once.
+    const targetDirectory = cacheDirectory('e2e-multiboot2-system-x86-64-v3');
+    const { directory } = generate({ name: 'mod-all-v3', boot: 'multiboot2', preset: 'x86-64-v3' });
+    addModules(directory, modules);
+    const run = cargo(directory, ['test'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(run.status, run.output).toBe(0);
+    const boots = cargo(directory, ['run'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(boots.status, boots.output).toBe(0);
+    expect(boots.output).toMatch(/^\[cpu\] preset: x86-64-v3 /m);
   }, TEST_TIMEOUT);
 });
 
