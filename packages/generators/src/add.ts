@@ -15,6 +15,8 @@ import {
   type ModuleRule,
 } from '@baremetal-kernel/target';
 import { GeneratorError } from './errors.js';
+import { GENERATOR_NAME } from './kernel-contract.js';
+import { ANCHORS, anchorTag, type AnchorName } from './anchors.js';
 import { readKernelMetadata, withModulesRecorded, type KernelMetadata } from './kernel-metadata.js';
 import { availableModules, moduleChanges, type FileChange, type ReadKernelFile } from './module-files.js';
 import { comparePaths } from './plan.js';
@@ -98,6 +100,7 @@ export function planAddModules(
   if (!validation.ok) {
     throw new GeneratorError('E_NOT_A_KERNEL', `${CARGO_MANIFEST}: ${validation.problems.map((problem) => problem.message).join('; ')}`);
   }
+  assertHasAnchors(read);
   const changes = moduleChanges(added, read, templates, kernelView(validation.config));
   const manifestNow = changes.get(CARGO_MANIFEST)?.after ?? manifest;
   const recorded = withModulesRecorded(manifestNow, [...kernel.modules, ...added.map((module) => module.name)], CARGO_MANIFEST);
@@ -110,4 +113,19 @@ export function planAddModules(
     builtIn,
     changes: [...changes.values()].filter((change) => change.after !== change.before).sort((a, b) => comparePaths(a.path, b.path)),
   };
+}
+
+/**
+ * A kernel made before `add` existed has none of the anchor lines: one message for that, rather
+ * than one per missing line as for a kernel whose user removed one.
+ */
+function assertHasAnchors(read: ReadKernelFile): void {
+  const names = Object.keys(ANCHORS) as AnchorName[];
+  const found = names.some((name) => read(ANCHORS[name].file)?.includes(anchorTag(name)));
+  if (!found) {
+    throw new GeneratorError(
+      'E_NOT_A_KERNEL',
+      `this kernel has none of the anchor lines \`add\` puts modules at (\`// [baremetal-kernel anchor: ...]\`): it was made by a version of ${GENERATOR_NAME} from before \`add\`; create a new kernel and move your code into it`,
+    );
+  }
 }

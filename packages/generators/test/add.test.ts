@@ -193,6 +193,14 @@ describe('planAddModules', () => {
     expect(plan(files, ['timer']).changes.map((change) => change.path)).not.toContain('src/timer.rs');
   });
 
+  it('says once that a kernel from before add has no anchors, rather than per file', () => {
+    const files = kernelFiles();
+    for (const [path, contents] of files) files.set(path, contents.replace(/^.*\[baremetal-kernel anchor: [a-z-]+\].*\n/gm, ''));
+    const error = refusal(() => plan(files, ['timer']));
+    expect(error.code).toBe('E_NOT_A_KERNEL');
+    expect(error.message).toMatch(/^this kernel has none of the anchor lines .* from before `add`; create a new kernel and move your code into it$/);
+  });
+
   it('refuses a directory that is not a kernel of ours, or one made by a newer version', () => {
     const files = kernelFiles();
     expect(refusal(() => planAddModules(['timer'], () => undefined, TEMPLATES, CATALOGUE)).code).toBe('E_NOT_A_KERNEL');
