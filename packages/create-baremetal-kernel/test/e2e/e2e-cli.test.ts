@@ -3,7 +3,7 @@
  * CI), and in a pseudo-terminal answering the prompts with real keystrokes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -243,6 +243,57 @@ describe('create-baremetal-kernel interrupted', () => {
       }
     }
     // Both ends of the range were reached: some runs were stopped, some finished.
+    expect(outcomes.has('finished')).toBe(true);
+    expect(outcomes.size).toBeGreaterThan(1);
+  }, 120_000);
+});
+
+describe('baremetal-kernel add interrupted', () => {
+  /** Every file under `directory` with its contents. */
+  function tree(directory: string): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) {
+        const path = join(entry.parentPath, entry.name);
+        files.set(path.slice(directory.length + 1), readFileSync(path, 'utf8'));
+      }
+    }
+    return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  it('leaves the kernel as it was, or whole with the modules, whenever SIGINT or SIGTERM comes', async () => {
+    const original = join(temporaryDirectory(), 'os');
+    execFileSync(process.execPath, [createBin, original, '--yes', '--toolchain', 'system'], { env, stdio: 'ignore' });
+    const before = tree(original);
+    const after = join(temporaryDirectory(), 'os');
+    cpSync(original, after, { recursive: true });
+    execFileSync(process.execPath, [commandsBin, 'add', 'keyboard', 'log', '--dir', after], { env, stdio: 'ignore' });
+    const added = tree(after);
+    const outcomes = new Set<string>();
+    for (let delay = 100; delay <= 400; delay += 20) {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const kernel = join(temporaryDirectory(), 'os');
+        cpSync(original, kernel, { recursive: true });
+        const { status } = await new Promise<{ status: number | null }>((resolve, reject) => {
+          const child = spawn(process.execPath, [commandsBin, 'add', 'keyboard', 'log', '--dir', kernel], { env, stdio: 'ignore' });
+          const timer = setTimeout(() => child.kill(signal), delay);
+          child.on('error', reject);
+          child.on('exit', (code) => {
+            clearTimeout(timer);
+            resolve({ status: code });
+          });
+        });
+        const what = `${signal} after ${delay} ms: status ${status}`;
+        const now = tree(kernel);
+        // Whole with the modules (finished; or the signal came after the writing), or exactly as
+        // before (stopped before writing, or everything taken back): no temporary file either way.
+        const whole = JSON.stringify([...now]) === JSON.stringify([...added]);
+        if (!whole) expect(now, what).toEqual(before);
+        const tookBack = status === 128 + (signal === 'SIGINT' ? 2 : 15);
+        expect(whole && tookBack, `${what}: said it took back what it kept`).toBe(false);
+        outcomes.add(whole ? 'finished' : status === null ? 'killed before writing' : 'taken back');
+      }
+    }
     expect(outcomes.has('finished')).toBe(true);
     expect(outcomes.size).toBeGreaterThan(1);
   }, 120_000);
