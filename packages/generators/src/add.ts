@@ -46,9 +46,10 @@ function offered(templates: CompiledTemplates, catalogue: readonly ModuleRule[])
 }
 
 /**
- * Plans adding the modules `asked` for to the kernel `read` sees. Throws, before anything is written, when it
- * is not a kernel of ours, a module is unknown, conflicts with one there or asked for, does not
- * support the kernel's boot protocol or preset, or would overwrite a user's file or miss an anchor.
+ * Plans adding the modules `asked` for to the kernel `read` sees. Throws, before anything is
+ * written, when it is not a kernel of ours, a module is unknown, conflicts with one there or asked
+ * for, does not support the kernel's boot protocol or preset, or would overwrite a user's file or
+ * miss an anchor.
  */
 export function planAddModules(
   asked: readonly string[],
@@ -59,6 +60,12 @@ export function planAddModules(
   const manifest = read(CARGO_MANIFEST);
   if (manifest === undefined) throw new GeneratorError('E_NOT_A_KERNEL', `no ${CARGO_MANIFEST}: this is not a kernel`);
   const kernel = readKernelMetadata(manifest, CARGO_MANIFEST);
+  // The kernel's own choices, checked as create checks them (its modules are checked below).
+  const validation = validateKernelRequest({ name: kernel.name, boot: kernel.boot, preset: kernel.preset, toolchain: kernel.toolchain });
+  if (!validation.ok) {
+    throw new GeneratorError('E_NOT_A_KERNEL', `${CARGO_MANIFEST}: ${validation.problems.map((problem) => problem.message).join('; ')}`);
+  }
+  const { config } = validation;
   const modules = offered(templates, catalogue);
   const known = modules.map((module) => module.name);
   // What every kernel has already (framebuffer) is answered with where it is, not refused.
@@ -80,9 +87,9 @@ export function planAddModules(
   const isPresent = (name: string) => kernel.modules.includes(name);
   const added = withRequirements(requested, modules).filter((module) => !isPresent(module.name));
   for (const [index, module] of added.entries()) {
-    const bootProblem = moduleBootProblem(module, kernel.boot as ModuleRule['bootProtocols'][number]);
+    const bootProblem = moduleBootProblem(module, config.boot.name);
     if (bootProblem) throw new GeneratorError('E_MODULE_REFUSED', `${bootProblem}; nothing was changed`);
-    const presetProblem = modulePresetProblem(module, kernel.preset);
+    const presetProblem = modulePresetProblem(module, config.preset.name);
     if (presetProblem) throw new GeneratorError('E_MODULE_REFUSED', `${presetProblem}; nothing was changed`);
     for (const conflict of moduleConflicts(module, [...present, ...added.slice(0, index)])) {
       const where = isPresent(conflict.module) ? 'the kernel has' : 'also asked for';
@@ -96,12 +103,8 @@ export function planAddModules(
   const presentAsked = [...new Set(requested.filter(isPresent))];
   if (added.length === 0) return { kernel, added, required, present: presentAsked, builtIn, changes: [] };
 
-  const validation = validateKernelRequest({ name: kernel.name, boot: kernel.boot, preset: kernel.preset, toolchain: kernel.toolchain });
-  if (!validation.ok) {
-    throw new GeneratorError('E_NOT_A_KERNEL', `${CARGO_MANIFEST}: ${validation.problems.map((problem) => problem.message).join('; ')}`);
-  }
   assertHasAnchors(read);
-  const changes = moduleChanges(added, read, templates, kernelView(validation.config));
+  const changes = moduleChanges(added, read, templates, kernelView(config));
   const manifestNow = changes.get(CARGO_MANIFEST)?.after ?? manifest;
   const recorded = withModulesRecorded(manifestNow, [...kernel.modules, ...added.map((module) => module.name)], CARGO_MANIFEST);
   changes.set(CARGO_MANIFEST, { path: CARGO_MANIFEST, before: manifest, after: recorded });

@@ -210,6 +210,10 @@ describe('planAddModules', () => {
     const error = refusal(() => plan(newer, ['timer']));
     expect(error.code).toBe('E_NEWER_KERNEL');
     expect(error.message).toContain('made by baremetal-kernel 9.0.0, newer than this');
+    const unknownBoot = new Map(files).set('Cargo.toml', files.get('Cargo.toml')!.replace('boot = "multiboot2"', 'boot = "multiboot"'));
+    expect(refusal(() => plan(unknownBoot, ['timer'])).message).toBe(
+      "Cargo.toml: unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?",
+    );
     const broken = new Map(files).set('Cargo.toml', '[package\n');
     expect(refusal(() => plan(broken, ['timer'])).message).toMatch(/^Cargo.toml is not valid TOML/);
   });
