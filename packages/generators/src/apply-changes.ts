@@ -7,7 +7,7 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GeneratorError } from './errors.js';
-import type { FileChange } from './module-files.js';
+import type { FileChange, ReadKernelFile } from './module-files.js';
 
 /** The mode of a file a module adds, before the umask (as for a file the kernel starts with). */
 const NEW_FILE_MODE = 0o644;
@@ -19,13 +19,26 @@ export interface PendingChanges {
   undo(): void;
 }
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** What a kernel file reads as when something that is not a file stands at its path. */
+const NOT_A_FILE = '\u0000not a file';
+
+/**
+ * Reads the files of the kernel at `root` for planning (`add`, the plop generator): undefined when
+ * there is none. Something that is not a file where a module would write one (a directory, or a
+ * file where a directory must be) reads as contents no template has, so planning says a file is in
+ * the way.
+ */
+export function kernelFileReader(root: string): ReadKernelFile {
+  return (path) => {
+    try {
+      return readFileSync(join(root, path), 'utf8');
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'EISDIR' || code === 'ENOTDIR') return NOT_A_FILE;
+      throw new GeneratorError('E_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  };
 }
 
 function describe(error: unknown): string {
@@ -42,8 +55,9 @@ function temporaryName(path: string): string {
  * the plan read it. Returns once everything is in place; `undo` can still take it all back.
  */
 export function applyChangesPending(changes: readonly FileChange[], directory: string): PendingChanges {
+  const read = kernelFileReader(directory);
   for (const change of changes) {
-    if (readOrUndefined(join(directory, change.path)) !== change.before) {
+    if (read(change.path) !== change.before) {
       throw new GeneratorError('E_KERNEL_CHANGED', `${change.path} changed while this ran; nothing was written: run it again`);
     }
   }

@@ -4,6 +4,7 @@ export type GeneratorErrorCode =
   | 'E_NOT_A_DIRECTORY'
   | 'E_DIRECTORY_NOT_EMPTY'
   | 'E_WRITE_FAILED'
+  | 'E_READ_FAILED'
   | 'E_UNSUPPORTED'
   | 'E_NOT_A_KERNEL'
   | 'E_NEWER_KERNEL'

@@ -2,12 +2,10 @@
  * The kernel generator as a plop generator, for `plop` users and anything that drives node-plop's
  * API. The work itself is `generateKernel`: plop only asks the questions and calls it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AUTO_TOOLCHAIN, MODULES, detectToolchains, type KernelRequest } from '@baremetal-kernel/target';
 import type { NodePlopAPI } from 'node-plop';
 import { planAddModules } from './add.js';
-import { applyChangesPending } from './apply-changes.js';
+import { applyChangesPending, kernelFileReader } from './apply-changes.js';
 import { compileTemplates } from './compile.js';
 import { generateKernel, resolveConfig } from './generate.js';
 import { nodeProbe } from './node-probe.js';
@@ -21,18 +19,6 @@ interface ModuleAnswers {
   /** The kernel's directory (with its Cargo.toml). */
   readonly directory: string;
   readonly modules: readonly string[];
-}
-
-/** Reads a file of the kernel at `directory`; undefined when there is none. */
-function kernelFileReader(directory: string) {
-  return (path: string): string | undefined => {
-    try {
-      return readFileSync(join(directory, path), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  };
 }
 
 interface KernelAnswers extends KernelRequest {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodePlop from 'node-plop';
 import { describe, expect, it } from 'vitest';
-import { compileTemplates, generateKernel, loadTemplates, resolveConfig } from '../src/index.js';
+import { compileTemplates, generateKernel, kernelFileReader, loadTemplates, resolveConfig } from '../src/index.js';
 import baremetalKernelPlopfile, { WRITE_KERNEL_ACTION } from '../src/plopfile.js';
 import { planAddModules } from '../src/add.js';
 
@@ -52,8 +52,7 @@ describe('the plop generator', () => {
     const templates = compileTemplates(loadTemplates());
     generateKernel(resolveConfig({ name: 'plop-os', toolchain: 'system' }), { directory, templates });
     const read = (path: string) => readFileSync(join(directory, path), 'utf8');
-    const readIfThere = (path: string) => (existsSync(join(directory, path)) ? read(path) : undefined);
-    const expected = planAddModules(['keyboard'], readIfThere, templates);
+    const expected = planAddModules(['keyboard'], kernelFileReader(directory), templates);
     const { changes, failures } = await plop.getGenerator('module').runActions({ directory, modules: ['keyboard'] });
     expect(failures).toEqual([]);
     expect(changes.map((change) => change.path)).toEqual([`added pic-timer, keyboard to ${directory} (${expected.changes.length} files)`]);

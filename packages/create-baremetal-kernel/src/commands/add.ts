@@ -1,11 +1,12 @@
 /** `baremetal-kernel add <module...>`: grows a kernel that exists by whole modules. */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { MODULES } from '@baremetal-kernel/target';
 import {
   CARGO_MANIFEST,
   GeneratorError,
   applyChangesPending,
+  kernelFileReader,
   planAddModules,
   renderOptionsHelp,
   sentenceList,
@@ -73,24 +74,6 @@ function findKernel(start: string, label: string): string {
   }
 }
 
-/**
- * Reads a kernel file; undefined when there is none. Something that is not a file where a module
- * would write one (a directory, or a file where a directory must be) reads as contents no
- * template has, so planning says a file is in the way.
- */
-function kernelReader(root: string) {
-  return (path: string): string | undefined => {
-    try {
-      return readFileSync(join(root, path), 'utf8');
-    } catch (error) {
-      const { code } = error as NodeJS.ErrnoException;
-      if (code === 'ENOENT') return undefined;
-      if (code === 'EISDIR' || code === 'ENOTDIR') return '\u0000not a file';
-      throw new CliError('E_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`);
-    }
-  };
-}
-
 /** `keyboard (with pic-timer, which it requires)` */
 function describeAdded(plan: AddPlan): string {
   const asked = plan.added.map((module) => module.name).filter((name) => !plan.required.includes(name));
@@ -111,7 +94,7 @@ async function add(argv: readonly string[], io: Io, deps: AddDependencies): Prom
   const dirLabel = typeof values.dir === 'string' ? values.dir : '.';
   const root = findKernel(resolve(io.cwd, dirLabel), dirLabel);
   const shown = relative(io.cwd, root) || '.';
-  const plan = planAddModules(requested, kernelReader(root), await deps.templates());
+  const plan = planAddModules(requested, kernelFileReader(root), await deps.templates());
   const already = plan.present.length > 0 ? `${sentenceList(plan.present, 'and')} ${plan.present.length === 1 ? 'is' : 'are'} in the kernel already` : '';
   for (const note of plan.builtIn) io.stdout(`${note}: nothing to add.\n`);
   if (plan.changes.length === 0) {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_VENDOR_DIRECTORY, TARGET, type KernelRequest } from '@baremetal-kernel/target';
-import { applyChangesPending, compileTemplates, generateKernel, loadTemplates, planAddModules, resolveConfig, type AddPlan } from '../../src/index.js';
+import { applyChangesPending, compileTemplates, kernelFileReader, generateKernel, loadTemplates, planAddModules, resolveConfig, type AddPlan } from '../../src/index.js';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
 /** Debian's toolchain first in PATH (a rustup proxy would shadow it); no stray flags. */
@@ -36,8 +36,7 @@ export function generate(request: Partial<KernelRequest> & { name: string }) {
 
 /** Adds `modules` to the kernel in `directory` as `baremetal-kernel add` does (same planning, same writing). */
 export function addModules(directory: string, modules: readonly string[]): AddPlan {
-  const read = (path: string) => (existsSync(join(directory, path)) ? readFileSync(join(directory, path), 'utf8') : undefined);
-  const plan = planAddModules(modules, read, compileTemplates(loadTemplates()));
+  const plan = planAddModules(modules, kernelFileReader(directory), compileTemplates(loadTemplates()));
   applyChangesPending(plan.changes, directory).finish();
   return plan;
 }
