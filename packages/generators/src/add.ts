@@ -104,7 +104,7 @@ export function planAddModules(
   if (added.length === 0) return { kernel, added, required, present: presentAsked, builtIn, changes: [] };
 
   assertHasAnchors(read);
-  const changes = moduleChanges(added, read, templates, kernelView(config));
+  const changes = moduleChanges(added, config.boot.name, read, templates, kernelView(config));
   const manifestNow = changes.get(CARGO_MANIFEST)?.after ?? manifest;
   const recorded = withModulesRecorded(manifestNow, [...kernel.modules, ...added.map((module) => module.name)], CARGO_MANIFEST);
   changes.set(CARGO_MANIFEST, { path: CARGO_MANIFEST, before: manifest, after: recorded });

@@ -102,7 +102,7 @@ export function planKernel(config: KernelConfig, templates: CompiledTemplates): 
 /** The kernel's files with its modules added, exactly as `add` would add them afterwards. */
 function withModules(files: readonly PlannedFile[], config: KernelConfig, templates: CompiledTemplates, view: KernelView): PlannedFile[] {
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const changes = moduleChanges(config.modules, (path) => byPath.get(path)?.contents, templates, view);
+  const changes = moduleChanges(config.modules, config.boot.name, (path) => byPath.get(path)?.contents, templates, view);
   for (const { path, after } of changes.values()) {
     byPath.set(path, { path, contents: after, mode: byPath.get(path)?.mode ?? REGULAR });
   }

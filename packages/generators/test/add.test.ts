@@ -38,6 +38,7 @@ const CATALOGUE: ModuleRule[] = [
   rule('text', { bootProtocols: ['multiboot2'], unsupported: { limine: 'Limine sets a graphics mode' }, conflicts: [{ module: 'pixels', reason: 'both own the screen' }] }),
   rule('pixels'),
   rule('wide', { presets: { only: ['x86-64-v3'], reason: 'it uses AVX2' } }),
+  rule('cpus'),
 ];
 
 /** Each made-up module: a file, a `mod` line, an init line and a test table. */
@@ -52,7 +53,18 @@ function moduleTemplates(name: string): [string, string][] {
   ];
 }
 
-const SOURCES = new Map([...[...loadTemplates()].filter(([path]) => !path.startsWith('modules/')), ...CATALOGUE.flatMap((module) => moduleTemplates(module.name))]);
+/** A module whose start-up differs per boot protocol: a file and an anchor text per protocol. */
+const PER_PROTOCOL_TEMPLATES: [string, string][] = [
+  ['modules/cpus/boot/multiboot2/src/cpus/start.rs.hbs', '//! Started by INIT-SIPI-SIPI.\n'],
+  ['modules/cpus/boot/multiboot2/anchors/main-init.hbs', 'trampoline();\n'],
+  ['modules/cpus/boot/limine/src/cpus/start.rs.hbs', '//! Started by the MP request.\n'],
+];
+
+const SOURCES = new Map([
+  ...[...loadTemplates()].filter(([path]) => !path.startsWith('modules/')),
+  ...CATALOGUE.flatMap((module) => moduleTemplates(module.name)),
+  ...PER_PROTOCOL_TEMPLATES,
+]);
 const TEMPLATES: CompiledTemplates = compileTemplates(SOURCES);
 
 function kernelFiles(boot = 'multiboot2', modules: string[] = []): Map<string, string> {
@@ -99,6 +111,18 @@ describe('planAddModules', () => {
     expect(after.get('src/main.rs')).toMatch(/\n {4}test_os::timer::init\(\);\n {4}\/\/ \[baremetal-kernel anchor: main-init\]/);
     expect(after.get('Cargo.toml')).toContain('[[test]]\nname = "timer"\nharness = false\n\n# [baremetal-kernel anchor: cargo-tests]');
     expect(after.get('Cargo.toml')).toMatch(/\nmodules = \["timer"\]\n$/);
+  });
+
+  it("takes a module's boot/<protocol>/ files for that protocol only, laid out as the module's own", () => {
+    for (const [boot, start] of [['multiboot2', '//! Started by INIT-SIPI-SIPI.\n'], ['limine', '//! Started by the MP request.\n']] as const) {
+      const files = kernelFiles(boot);
+      const changes = plan(files, ['cpus']).changes;
+      expect(changes.map((change) => change.path)).toEqual(['Cargo.toml', 'src/cpus.rs', 'src/cpus/start.rs', 'src/lib.rs', 'src/main.rs', 'tests/cpus.rs']);
+      const after = applied(files, changes);
+      expect(after.get('src/cpus/start.rs')).toBe(start);
+      expect(after.get('src/main.rs')!.includes('trampoline();')).toBe(boot === 'multiboot2');
+      expect(after.get('src/main.rs')).toContain('test_os::cpus::init();');
+    }
   });
 
   it('adds what a module requires first, says so, and initialises in that order', () => {
