@@ -1,10 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MODULES } from '@baremetal-kernel/target';
 import { runCreate } from '../src/commands/create.js';
 import { parseCreateArguments } from '../src/create-args.js';
 import { VERSION } from '../src/version.js';
 import { BARE_MACHINE, SYSTEM_MACHINE, fakeDependencies, memoryIo, scriptedPrompter, temporaryDirectory } from './support.js';
+
+/** The catalogue, in the order the CLI lists it. */
+const KNOWN_MODULES = MODULES.map((module) => module.name).join(', ');
 
 async function create(
   argv: string[],
@@ -314,9 +318,9 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     [['--boot', 'multiboot'], "error: unknown boot protocol 'multiboot' (known: multiboot2, limine); did you mean 'multiboot2'?\n"],
     [['--preset', 'x86-64-v4'], "error: unknown feature preset 'x86-64-v4' (known: baseline, x86-64-v2, x86-64-v3)\n"],
     [['--toolchain', 'nightly'], "error: unknown toolchain 'nightly' (known: auto, rustup-stable, rustup-nightly, system)\n"],
-    [['--modules', 'gdt'], "error: unknown module 'gdt' (known: log, memory, heap, pic-timer, keyboard, vga-text)\n"],
+    [['--modules', 'gdt'], `error: unknown module 'gdt' (known: ${KNOWN_MODULES})\n`],
     [['--modules', 'framebuffer'], "error: framebuffer is built into every kernel: src/framebuffer.rs draws the console on the loader's framebuffer (GRUB's framebuffer tag, Limine's framebuffer request); leave it out of --modules\n"],
-    [['--modules', 'keybord'], "error: unknown module 'keybord' (known: log, memory, heap, pic-timer, keyboard, vga-text); did you mean 'keyboard'?\n"],
+    [['--modules', 'keybord'], `error: unknown module 'keybord' (known: ${KNOWN_MODULES}); did you mean 'keyboard'?\n`],
     [['--boot', 'limine', '--modules', 'vga-text'], "error: module 'vga-text' does not support the limine boot protocol: the Limine protocol hands out RGB framebuffers only, no VGA text mode\n"],
   ])('rejects %j with the known choices, exit 2', async (flags, message) => {
     const result = await rejected(['os', ...flags]);

@@ -76,6 +76,14 @@ export const MODULES: readonly ModuleRule[] = [
     unsupported: { limine: 'the Limine protocol hands out RGB framebuffers only, no VGA text mode' },
     firmware: { only: 'bios', reason: "UEFI's GOP has graphics modes only" },
   },
+  {
+    name: 'acpi',
+    summary: "the ACPI tables from the boot loader's RSDP (RSDT or XSDT, every checksum verified) and the MADT: CPUs, I/O APICs, interrupt overrides, NMIs",
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
 ];
 
 /**

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODULES, moduleConflicts, type ModuleRule } from '@baremetal-kernel/target';
+import { MODULES, moduleConflicts, withRequirements, type ModuleRule } from '@baremetal-kernel/target';
 import { compileTemplates, loadTemplates, moduleFolder } from '../../src/index.js';
 import { addModules, cacheDirectory, cargo, generate, replaceInSource } from './support.js';
 
@@ -39,17 +39,31 @@ function tree(directory: string): Map<string, string> {
   return files;
 }
 
-/** The most modules that can share one kernel of `boot`: the catalogue in order, skipping conflicts. */
-function compatibleSet(boot: 'multiboot2' | 'limine'): ModuleRule[] {
-  const chosen: ModuleRule[] = [];
-  for (const module of MODULES) {
-    if (!module.bootProtocols.includes(boot)) continue;
-    const requirements = module.requires.map((name) => MODULES.find((candidate) => candidate.name === name)!);
-    if ([module, ...requirements].some((candidate) => moduleConflicts(candidate, chosen).length > 0)) continue;
-    chosen.push(module);
+/**
+ * Kernels of `boot` that hold every module between them, each with as many as fit together: a
+ * kernel starts from the first module no kernel has yet (with what it requires), then takes every
+ * other module of the catalogue, in order, that conflicts with none of its own. A catalogue without
+ * conflicts gives one kernel; apic's conflict with pic-timer gives two.
+ */
+function compatibleSets(boot: 'multiboot2' | 'limine'): ModuleRule[][] {
+  const claimed = MODULES.filter((module) => module.bootProtocols.includes(boot));
+  const fits = (module: ModuleRule, chosen: readonly ModuleRule[]) =>
+    withRequirements([module.name]).every((candidate) => candidate.bootProtocols.includes(boot) && moduleConflicts(candidate, chosen).length === 0);
+  const sets: ModuleRule[][] = [];
+  for (const first of claimed) {
+    if (sets.some((set) => set.includes(first))) continue;
+    const chosen: ModuleRule[] = [];
+    for (const module of [first, ...claimed]) {
+      if (chosen.includes(module) || !fits(module, chosen)) continue;
+      for (const candidate of withRequirements([module.name])) if (!chosen.includes(candidate)) chosen.push(candidate);
+    }
+    if (chosen.includes(first)) sets.push(chosen);
   }
-  return chosen;
+  return sets;
 }
+
+/** A set of modules, as the test names show it. */
+const setName = (set: readonly ModuleRule[]) => set.map((module) => module.name).join(',');
 
 /**
  * Each module alone on multiboot2, where its tests boot here; on Limine only where LIMINE_DIR names
@@ -103,12 +117,19 @@ describe.skipIf(cases.length === 0)('each module added to a fresh kernel', () =>
   }, TEST_TIMEOUT);
 });
 
-describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one multiboot2 kernel', () => {
-  const modules = compatibleSet('multiboot2').map((module) => module.name);
+const multiboot2Sets = compatibleSets('multiboot2').map((set, index) => ({ index, modules: set.map((module) => module.name), names: setName(set) }));
+const limineSets = compatibleSets('limine').map((set, index) => ({ index, modules: set.map((module) => module.name), names: setName(set) }));
+
+describe.skipIf(MODULES.length < 2)('all modules that fit together in one multiboot2 kernel', () => {
   const targetDirectory = cacheDirectory('e2e-modules-multiboot2-system-baseline');
 
-  it('added at once, then again (nothing changes), builds clippy-clean and passes every in-kernel test', () => {
-    const { directory } = generate({ name: 'mod-all', boot: 'multiboot2' });
+  it('every module is in one of the kernels below', () => {
+    const covered = new Set(multiboot2Sets.flatMap((set) => set.modules));
+    expect(MODULES.filter((module) => module.bootProtocols.includes('multiboot2') && !covered.has(module.name))).toEqual([]);
+  });
+
+  it.each(multiboot2Sets)('[$names]: added at once, then again (nothing changes), builds clippy-clean and passes every in-kernel test', ({ index, modules }) => {
+    const { directory } = generate({ name: `mod-all-${index}`, boot: 'multiboot2' });
     addModules(directory, modules);
     const before = tree(directory);
     expect(addModules(directory, modules).changes).toEqual([]);
@@ -122,7 +143,7 @@ describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one mult
     for (const module of modules) expect(boots.output).toMatch(new RegExp(`^\\[${module}\\] `, 'm'));
   }, TEST_TIMEOUT);
 
-  it("added one at a time in reverse order into a main.rs the user edited around the anchor, keeping the user's code", () => {
+  it.each(multiboot2Sets.slice(-1))("[$names]: added one at a time in reverse order into a main.rs the user edited around the anchor, keeping the user's code", ({ modules }) => {
     const { directory } = generate({ name: 'mod-all-reversed', boot: 'multiboot2' });
     const anchor = '    // [baremetal-kernel anchor: main-init]';
     replaceInSource(directory, 'src/main.rs', anchor, `    println!("[mine] before the modules");\n\n${anchor}`);
@@ -144,12 +165,11 @@ describe.skipIf(compatibleSet('multiboot2').length < 2)('all modules in one mult
   }, TEST_TIMEOUT);
 });
 
-describe.skipIf(compatibleSet('multiboot2').length === 0)('all modules on another CPU-feature preset', () => {
-  it('x86-64-v3: added at once, every in-kernel test passes and the kernel boots', () => {
-    const modules = compatibleSet('multiboot2').map((module) => module.name);
+describe.skipIf(multiboot2Sets.length === 0)('all modules on another CPU-feature preset', () => {
+  it.each(multiboot2Sets)('x86-64-v3, [$names]: added at once, every in-kernel test passes and the kernel boots', ({ index, modules }) => {
     // Shared with presets-and-toolchains.test.ts: `core` for this preset is built once.
     const targetDirectory = cacheDirectory('e2e-multiboot2-system-x86-64-v3');
-    const { directory } = generate({ name: 'mod-all-v3', boot: 'multiboot2', preset: 'x86-64-v3' });
+    const { directory } = generate({ name: `mod-all-v3-${index}`, boot: 'multiboot2', preset: 'x86-64-v3' });
     addModules(directory, modules);
     const run = cargo(directory, ['test'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(run.status, run.output).toBe(0);
@@ -159,11 +179,10 @@ describe.skipIf(compatibleSet('multiboot2').length === 0)('all modules on anothe
   }, TEST_TIMEOUT);
 });
 
-describe.skipIf(compatibleSet('limine').length === 0)('all Limine modules in one Limine kernel', () => {
-  it('added at once: the kernel and every test build clippy-clean (they boot where LIMINE_DIR is set)', () => {
-    const modules = compatibleSet('limine').map((module) => module.name);
+describe.skipIf(limineSets.length === 0)('all Limine modules that fit together in one Limine kernel', () => {
+  it.each(limineSets)('[$names]: added at once, the kernel and every test build clippy-clean (they boot where LIMINE_DIR is set)', ({ index, modules }) => {
     const targetDirectory = cacheDirectory('e2e-modules-limine-system-baseline');
-    const { directory } = generate({ name: 'mod-all-limine', boot: 'limine' });
+    const { directory } = generate({ name: `mod-all-limine-${index}`, boot: 'limine' });
     addModules(directory, modules);
     const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(clippy.status, clippy.output).toBe(0);
