@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, everything needed to build and boot the kernels that
 # baremetal-kernel generates: Debian's Rust toolchain (with its vendored std sources, so that
-# `-Zbuild-std` works offline), rust-lld, QEMU, GRUB for BIOS and UEFI, xorriso, mtools, OVMF and GDB.
+# `-Zbuild-std` works offline), rust-lld, QEMU, GRUB for BIOS and UEFI, xorriso, mtools, OVMF and GDB,
+# and GCC and Clang for C code beside the Rust (the c-interop module).
 #
 # Idempotent: when every package is already installed it only says so and exits (well under a second).
 # --no-install-recommends matters: grub-efi-amd64-bin otherwise pulls in shim and efibootmgr.
@@ -10,9 +11,10 @@ set -euo pipefail
 # rustfmt-web: `cargo fmt` for generated kernels (the rust-web set does not pull it in).
 readonly RUST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22)
 readonly BOOT_PACKAGES=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
-# The test suite lints the generated runners and our own scripts with ShellCheck, and assembles
-# small multiboot2 kernels with binutils (as, ld) to compare `check` with GRUB's own verdicts.
-readonly TEST_PACKAGES=(shellcheck binutils)
+# The test suite lints the generated runners and our own scripts with ShellCheck, assembles
+# small multiboot2 kernels with binutils (as, ld) to compare `check` with GRUB's own verdicts, and
+# builds the c-interop module's C code with both GCC and Clang (binutils' ar archives it).
+readonly TEST_PACKAGES=(shellcheck binutils gcc clang)
 # GDB for `cargo run -- --gdb` and the generated kernel.gdb (the test suite attaches it for real).
 readonly DEBUG_PACKAGES=(gdb)
 readonly PACKAGES=("${RUST_PACKAGES[@]}" "${BOOT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${DEBUG_PACKAGES[@]}")

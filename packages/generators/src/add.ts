@@ -61,7 +61,14 @@ export function planAddModules(
   if (manifest === undefined) throw new GeneratorError('E_NOT_A_KERNEL', `no ${CARGO_MANIFEST}: this is not a kernel`);
   const kernel = readKernelMetadata(manifest, CARGO_MANIFEST);
   // The kernel's own choices, checked as create checks them (its modules are checked below).
-  const validation = validateKernelRequest({ name: kernel.name, boot: kernel.boot, preset: kernel.preset, toolchain: kernel.toolchain });
+  const validation = validateKernelRequest({
+    name: kernel.name,
+    boot: kernel.boot,
+    preset: kernel.preset,
+    toolchain: kernel.toolchain,
+    codeModel: kernel.codeModel,
+    relocationModel: kernel.relocationModel,
+  });
   if (!validation.ok) {
     throw new GeneratorError('E_NOT_A_KERNEL', `${CARGO_MANIFEST}: ${validation.problems.map((problem) => problem.message).join('; ')}`);
   }

@@ -26,6 +26,7 @@ export const ANCHORS = {
   'main-init': { file: 'src/main.rs', comment: '//', where: 'in kernel_main, after the heap is set up', order: 'appended' },
   'idt-gates': { file: 'src/arch/x86_64/idt.rs', comment: '//', where: 'in idt::init, after the exception gates are set', order: 'appended' },
   'console-outputs': { file: 'src/console.rs', comment: '//', where: 'in console::_print, after the framebuffer is drawn', order: 'appended' },
+  'build-modules': { file: 'build.rs', comment: '//', where: "after the `use` lines of build.rs", order: 'appended' },
   'build-steps': { file: 'build.rs', comment: '//', where: "at the end of build.rs's main()", order: 'appended' },
   'cargo-tests': { file: 'Cargo.toml', comment: '#', where: 'after the `[[test]]` tables of Cargo.toml', order: 'appended' },
   /** Multiboot2 kernels only: the runner's GRUB menu entry, where commands after `multiboot2` go. */

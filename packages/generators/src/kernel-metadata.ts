@@ -17,6 +17,9 @@ export interface KernelMetadata {
   readonly boot: string;
   readonly preset: string;
   readonly toolchain: string;
+  /** Absent in kernels made before they were recorded: the protocol's defaults then. */
+  readonly codeModel: string | undefined;
+  readonly relocationModel: string | undefined;
   readonly modules: readonly string[];
 }
 
@@ -63,6 +66,7 @@ export function readKernelMetadata(cargoToml: string, label: string): KernelMeta
     }
     return value;
   };
+  const optionalText = (key: string): string | undefined => (metadata[key] === undefined ? undefined : text(key));
   const generatorVersion = text('generator-version');
   if (!versionParts(generatorVersion)) {
     throw new GeneratorError('E_NOT_A_KERNEL', `${label}: [${METADATA_TABLE}] generator-version '${generatorVersion}' is not a version`);
@@ -79,7 +83,16 @@ export function readKernelMetadata(cargoToml: string, label: string): KernelMeta
   }
   const name = pkg['name'];
   if (typeof name !== 'string') throw new GeneratorError('E_NOT_A_KERNEL', `${label}: [package] has no name`);
-  return { name, generatorVersion, boot: text('boot'), preset: text('preset'), toolchain: text('toolchain'), modules };
+  return {
+    name,
+    generatorVersion,
+    boot: text('boot'),
+    preset: text('preset'),
+    toolchain: text('toolchain'),
+    codeModel: optionalText('code-model'),
+    relocationModel: optionalText('relocation-model'),
+    modules,
+  };
 }
 
 const TABLE_HEADER = /^\s*\[/;

@@ -9,6 +9,7 @@ import {
   QEMU,
   TARGET,
   bootPackages,
+  cFlags,
   installHint,
   cpuSetupMasks,
   debugExitDevice,
@@ -189,6 +190,20 @@ export function kernelView(config: KernelConfig) {
       failureValue: hex(DEBUG_EXIT.failureValue),
     },
     commandLine: KERNEL_COMMAND_LINE,
+    /** The C compilers' flags for this preset, code model and relocation model (c-interop's build step). */
+    c: {
+      flags: {
+        gcc: cFlags({ compiler: 'gcc', preset, codeModel: config.codeModel, relocationModel: config.relocationModel }),
+        clang: cFlags({ compiler: 'clang', preset, codeModel: config.codeModel, relocationModel: config.relocationModel }),
+      },
+      /** Where a C compiler comes from, per system, for the build step's error when there is none. */
+      installHint: installHint(['cCompiler']),
+      /** The Rust code generation the flags match, and the target's own when rustflags name none. */
+      codeModel: config.codeModel,
+      relocationModel: config.relocationModel,
+      targetCodeModel: TARGET.codeModel,
+      targetRelocationModel: TARGET.relocationModel,
+    },
     runner: runnerView(boot),
     multiboot2: multiboot2View(),
     limine: limineView(),
@@ -199,6 +214,8 @@ export function kernelView(config: KernelConfig) {
       boot: tomlString(boot.name),
       preset: tomlString(preset.name),
       toolchain: tomlString(toolchain.name),
+      codeModel: tomlString(config.codeModel),
+      relocationModel: tomlString(config.relocationModel),
       modules: tomlArray(config.modules.map((module) => module.name)),
     },
   };

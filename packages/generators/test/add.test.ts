@@ -39,6 +39,7 @@ const CATALOGUE: ModuleRule[] = [
   rule('pixels'),
   rule('wide', { presets: { only: ['x86-64-v3'], reason: 'it uses AVX2' } }),
   rule('cpus'),
+  rule('models'),
 ];
 
 /** Each made-up module: a file, a `mod` line, an init line and a test table. */
@@ -60,15 +61,19 @@ const PER_PROTOCOL_TEMPLATES: [string, string][] = [
   ['modules/cpus/boot/limine/src/cpus/start.rs.hbs', '//! Started by the MP request.\n'],
 ];
 
+/** A module whose file shows the code and relocation models it was rendered for. */
+const MODELS_TEMPLATES: [string, string][] = [['modules/models/src/models.rs.hbs', '// {{metadata.codeModel}} {{metadata.relocationModel}}\n']];
+
 const SOURCES = new Map([
   ...[...loadTemplates()].filter(([path]) => !path.startsWith('modules/')),
   ...CATALOGUE.flatMap((module) => moduleTemplates(module.name)),
   ...PER_PROTOCOL_TEMPLATES,
+  ...MODELS_TEMPLATES,
 ]);
 const TEMPLATES: CompiledTemplates = compileTemplates(SOURCES);
 
-function kernelFiles(boot = 'multiboot2', modules: string[] = []): Map<string, string> {
-  const result = validateKernelRequest({ name: 'test-os', toolchain: 'system', boot, modules }, { modules: CATALOGUE });
+function kernelFiles(boot = 'multiboot2', modules: string[] = [], models: { codeModel?: string; relocationModel?: string } = {}): Map<string, string> {
+  const result = validateKernelRequest({ name: 'test-os', toolchain: 'system', boot, modules, ...models }, { modules: CATALOGUE });
   if (!result.ok) throw new Error(result.problems.map((problem) => problem.message).join('\n'));
   return new Map(planKernel(result.config, TEMPLATES).files.map((file) => [file.path, file.contents]));
 }
@@ -123,6 +128,16 @@ describe('planAddModules', () => {
       expect(after.get('src/main.rs')!.includes('trampoline();')).toBe(boot === 'multiboot2');
       expect(after.get('src/main.rs')).toContain('test_os::cpus::init();');
     }
+  });
+
+  it("renders a module for the kernel's own code and relocation models, as recorded in its metadata", () => {
+    const files = kernelFiles('limine', [], { codeModel: 'large', relocationModel: 'pic' });
+    expect(files.get('Cargo.toml')).toContain('code-model = "large"\nrelocation-model = "pic"\n');
+    expect(applied(files, plan(files, ['models']).changes).get('src/models.rs')).toBe('// "large" "pic"\n');
+    // A kernel from before they were recorded gets its protocol's defaults.
+    const older = new Map(files);
+    older.set('Cargo.toml', files.get('Cargo.toml')!.replace('code-model = "large"\nrelocation-model = "pic"\n', ''));
+    expect(applied(older, plan(older, ['models']).changes).get('src/models.rs')).toBe('// "kernel" "static"\n');
   });
 
   it('adds what a module requires first, says so, and initialises in that order', () => {

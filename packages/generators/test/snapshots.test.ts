@@ -115,7 +115,7 @@ describe('rendered templates', () => {
 
   it('records the choices in Cargo.toml', () => {
     expect(file('Cargo.toml')).toContain(
-      '[package.metadata.baremetal-kernel]\ngenerator-version = "0.1.0"\nboot = "multiboot2"\npreset = "baseline"\ntoolchain = "rustup-stable"\nmodules = []\n',
+      '[package.metadata.baremetal-kernel]\ngenerator-version = "0.1.0"\nboot = "multiboot2"\npreset = "baseline"\ntoolchain = "rustup-stable"\ncode-model = "kernel"\nrelocation-model = "static"\nmodules = []\n',
     );
   });
 });

@@ -269,6 +269,8 @@ describe.each(TOOLCHAINS.map((toolchain) => [toolchain.name, toolchain] as const
       boot: '"multiboot2"',
       preset: '"baseline"',
       toolchain: JSON.stringify(name),
+      codeModel: '"kernel"',
+      relocationModel: '"static"',
       modules: '[]',
     });
   });

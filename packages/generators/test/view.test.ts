@@ -33,6 +33,8 @@ describe('kernelView', () => {
       boot: '"multiboot2"',
       preset: '"x86-64-v2"',
       toolchain: '"system"',
+      codeModel: '"kernel"',
+      relocationModel: '"static"',
       modules: '[]',
     });
   });

@@ -28,6 +28,9 @@ export function cFlags(request: CFlagsRequest): string[] {
     // The stack protector calls __stack_chk_fail and reads a canary through %fs, which a kernel lacks.
     '-fno-stack-protector',
     '-fno-stack-check',
+    // The Rust code keeps frame pointers (force-frame-pointers, kernel-flags.ts) for the kernel's
+    // backtraces: C frames must keep them too, or a backtrace through C stops short.
+    '-fno-omit-frame-pointer',
     // Interrupts push onto the current stack: the 128 bytes below %rsp are not safe (target: disable-redzone).
     '-mno-red-zone',
     // LTO objects would need the C compiler's linker plugin; rust-lld links plain objects.

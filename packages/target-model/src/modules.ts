@@ -84,6 +84,30 @@ export const MODULES: readonly ModuleRule[] = [
     bootProtocols: ['multiboot2', 'limine'],
     unsupported: {},
   },
+  {
+    name: 'apic',
+    summary: 'the local APIC (x2APIC where the CPU has it, else xAPIC mapped uncached) with its timer calibrated against the PIT, the I/O APIC routing ISA IRQs through the MADT overrides, the 8259 PICs masked; interrupts enabled',
+    requires: ['acpi', 'memory'],
+    conflicts: [{ module: 'pic-timer', reason: 'both own the timer interrupt and the 8259 PICs, which apic masks' }],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'smp',
+    summary: 'every CPU of the MADT started (INIT-SIPI-SIPI, or Limine\'s MP request), each with its own stack, GDT, TSS and per-CPU data; run_on a given CPU',
+    requires: ['acpi', 'apic'],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
+  {
+    name: 'c-interop',
+    summary: "freestanding C in csrc/, built by build.rs with the host's gcc or clang (CC) and the model's flags for the kernel's preset, code and relocation models (no SSE or x87, no red zone), called from Rust and calling back",
+    requires: [],
+    conflicts: [],
+    bootProtocols: ['multiboot2', 'limine'],
+    unsupported: {},
+  },
 ];
 
 /**

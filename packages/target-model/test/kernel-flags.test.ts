@@ -49,6 +49,7 @@ describe('cFlags', () => {
       '-ffreestanding',
       '-fno-stack-protector',
       '-fno-stack-check',
+      '-fno-omit-frame-pointer',
       '-mno-red-zone',
       '-fno-lto',
       '-march=x86-64',

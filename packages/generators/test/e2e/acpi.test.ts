@@ -65,7 +65,7 @@ describe('acpi: QEMU\'s tables on i440fx and q35, on every boot path', () => {
   beforeAll(() => {
     ({ directory } = generate({ name: NAME }));
     addModules(directory, ['acpi']);
-    targetDirectory = cacheDirectory(`${NAME}-multiboot2`);
+    targetDirectory = cacheDirectory('e2e-modules-multiboot2-system-baseline');
     const build = cargo(directory, ['test', '--test', 'acpi', '--no-run'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(build.status, build.output).toBe(0);
   }, BUILD_TIMEOUT);
@@ -106,7 +106,7 @@ describe('acpi on a Limine kernel', () => {
   it('builds clippy-clean with its tests (they boot where LIMINE_DIR is set)', () => {
     const { directory } = generate({ name: `${NAME}-limine`, boot: 'limine' });
     addModules(directory, ['acpi']);
-    const targetDirectory = cacheDirectory(`${NAME}-limine`);
+    const targetDirectory = cacheDirectory('e2e-modules-limine-system-baseline');
     const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
     expect(clippy.status, clippy.output).toBe(0);
     const tests = cargo(directory, ['test', '--test', 'acpi', ...(process.env.LIMINE_DIR ? [] : ['--no-run'])], { targetDirectory, timeoutMs: BUILD_TIMEOUT });

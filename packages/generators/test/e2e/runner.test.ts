@@ -707,6 +707,25 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
       }
     });
 
+    it('gives QEMU the CPU count of --smp N, --smp=N or QEMU_SMP (none by default) and refuses a non-number in one line', async () => {
+      for (const [args, env] of [[['--smp', '4'], {}], [['--smp=4'], {}], [[], { QEMU_SMP: '4' }]] as const) {
+        const result = await run(runner, { args, env });
+        expect(result.status, result.stderr).toBe(0);
+        expect(containsSequence(result.qemu!, ['-smp', '4'])).toBe(true);
+      }
+      // The option wins over the variable; a test kernel's harness never sees it.
+      const test = await run(runner, { args: ['--smp', '2', 'some_test'], env: { QEMU_SMP: '4' }, testBinary: true });
+      expect(containsSequence(test.qemu!, ['-smp', '2'])).toBe(true);
+      expect(kernelCommandLine(protocol, test)).toBe('some_test');
+      expect((await run(runner)).qemu).not.toContain('-smp');
+      for (const value of ['four', '0', '-2', '2.5', '04', '4,cores=2']) {
+        expectOneLineError(await run(runner, { args: ['--smp', value] }), /^runner: QEMU_SMP \/ --smp: '.*' is not a number of CPUs \(1, 2, 4, \.\.\.\)$/m);
+        expectOneLineError(await run(runner, { env: { QEMU_SMP: value } }), /is not a number of CPUs/);
+      }
+      expectOneLineError(await run(runner, { args: ['--smp'] }), /^runner: --smp needs a number of CPUs \(cargo run -- --smp 4\)$/m);
+      expect((await run(runner, { args: ['--help'] })).stderr).toMatch(/--smp N .*QEMU_SMP=N/);
+    });
+
     it('refuses an unknown option in one line', async () => {
       expectOneLineError(await run(runner, { args: ['--uefi', '--frobnicate'] }), /^runner: unknown option '--frobnicate' \(try: cargo run -- --help\)$/m);
     });
