@@ -115,6 +115,20 @@ function expectFlagsOfTheModel(directory: string, config: KernelConfig): void {
   expect(flagsInBuildStep(directory, 'CLANG_FLAGS')).toEqual(cFlags({ compiler: 'clang', preset, codeModel, relocationModel }));
 }
 
+/**
+ * Builds tests/c_interop.rs with `compiler` as CC (debug, or with `--release`): without a warning,
+ * the ELF naming that compiler, and no FPU or SIMD register in any C function.
+ */
+function buildTestBinary(directory: string, profile: readonly string[], compiler: CCompiler, targetDirectory: string): void {
+  const env = { CC: compiler };
+  const build = cargo(directory, ['test', ...profile, '--test', 'c_interop', '--no-run'], { targetDirectory, env, timeoutMs: BUILD_TIMEOUT });
+  expect(build.status, build.output).toBe(0);
+  expect(build.output).not.toMatch(/^warning/m);
+  const binary = testBinary(build.output);
+  expect(compilerComment(binary)).toMatch(COMMENT[compiler]);
+  expectNoFpuOrSimd(binary);
+}
+
 describe.each(['baseline', 'x86-64-v3'])('c-interop on multiboot2, the %s preset', (preset) => {
   // Shared with modules.test.ts and presets-and-toolchains.test.ts: `core` is built once per preset.
   const targetDirectory = cacheDirectory(preset === 'baseline' ? 'e2e-modules-multiboot2-system-baseline' : 'e2e-multiboot2-system-x86-64-v3');
@@ -149,12 +163,7 @@ describe.each(['baseline', 'x86-64-v3'])('c-interop on multiboot2, the %s preset
     (compiler) => {
       const env = { CC: compiler };
       for (const profile of [[], ['--release']]) {
-        const build = cargo(directory, ['test', ...profile, '--test', 'c_interop', '--no-run'], { targetDirectory, env, timeoutMs: BUILD_TIMEOUT });
-        expect(build.status, build.output).toBe(0);
-        expect(build.output).not.toMatch(/^warning/m);
-        const binary = testBinary(build.output);
-        expect(compilerComment(binary)).toMatch(COMMENT[compiler]);
-        expectNoFpuOrSimd(binary);
+        buildTestBinary(directory, profile, compiler, targetDirectory);
 
         const tests = cargo(directory, ['test', ...profile, '--test', 'c_interop'], { targetDirectory, env, timeoutMs: BUILD_TIMEOUT });
         expect(tests.status, tests.output).toBe(0);
@@ -233,14 +242,7 @@ describe.each([
     if (how === 'added') addModules(directory, ['c-interop']);
     expectFlagsOfTheModel(directory, config);
     const env = { CC: compiler };
-    for (const profile of [[], ['--release']]) {
-      const build = cargo(directory, ['test', ...profile, '--test', 'c_interop', '--no-run'], { targetDirectory, env, timeoutMs: BUILD_TIMEOUT });
-      expect(build.status, build.output).toBe(0);
-      expect(build.output).not.toMatch(/^warning/m);
-      const binary = testBinary(build.output);
-      expect(compilerComment(binary)).toMatch(COMMENT[compiler]);
-      expectNoFpuOrSimd(binary);
-    }
+    for (const profile of [[], ['--release']]) buildTestBinary(directory, profile, compiler, targetDirectory);
     const clippy = cargo(directory, ['clippy', '--all-targets', '--', '-D', 'warnings'], { targetDirectory, env, timeoutMs: BUILD_TIMEOUT });
     expect(clippy.status, clippy.output).toBe(0);
   }, CASE_TIMEOUT);
