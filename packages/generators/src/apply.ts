@@ -18,7 +18,7 @@ export interface ApplyResult {
 }
 
 /** Entries that do not make a directory non-empty: a fresh `git init` (as create-vite counts it). */
-const IGNORED_ENTRIES: ReadonlySet<string> = new Set(['.git']);
+export const IGNORED_ENTRIES: ReadonlySet<string> = new Set(['.git']);
 
 /** Where the files are written before they are moved into place, inside the destination. */
 const STAGING_PREFIX = '.baremetal-kernel-staging-';
@@ -38,18 +38,28 @@ export function checkDestination(directory: string, options: ApplyOptions = {}, 
   const target = resolve(directory);
   const label = options.label ?? directory;
   if (!existsSync(target)) return;
-  if (!statSync(target).isDirectory()) {
-    throw new GeneratorError('E_NOT_A_DIRECTORY', `${label} exists and is not a directory`);
-  }
+  if (!statSync(target).isDirectory()) throw notADirectoryError(label);
   const entries = entriesOf(target);
   if (entries.length === 0 || options.force) return;
-  const replaced = plan ? replacedPaths(plan, target) : [];
-  const what = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`;
+  throw notEmptyError(label, entries.length, plan ? replacedPaths(plan, target) : []);
+}
+
+/** The refusal of a destination that is something other than a directory (for every front end: disk, Nx's Tree). */
+export function notADirectoryError(label: string): GeneratorError {
+  return new GeneratorError('E_NOT_A_DIRECTORY', `${label} exists and is not a directory`);
+}
+
+/**
+ * The refusal of a destination that has `entryCount` entries (besides `.git`), naming the files of
+ * `replaced` that the kernel would replace (for every front end: disk, Nx's Tree).
+ */
+export function notEmptyError(label: string, entryCount: number, replaced: readonly string[]): GeneratorError {
+  const what = `${entryCount} entr${entryCount === 1 ? 'y' : 'ies'}`;
   const consequence =
     replaced.length > 0
       ? `; --force adds the kernel to it, replacing ${replaced.join(', ')}`
       : '; use --force to add the kernel to it (files of yours it would replace are listed first)';
-  throw new GeneratorError('E_DIRECTORY_NOT_EMPTY', `${label} is not empty (${what})${consequence}`);
+  return new GeneratorError('E_DIRECTORY_NOT_EMPTY', `${label} is not empty (${what})${consequence}`);
 }
 
 /**

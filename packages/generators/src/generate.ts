@@ -1,4 +1,4 @@
-import { validateKernelRequest, type KernelConfig, type KernelRequest, type ValidationContext } from '@baremetal-kernel/target';
+import { validateKernelRequest, type KernelConfig, type KernelRequest, type Problem, type ValidationContext } from '@baremetal-kernel/target';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { applyPlanPending, checkDestination, replacedPaths, type ApplyOptions } from './apply.js';
@@ -65,4 +65,15 @@ export function resolveConfig(request: KernelRequest, context?: ValidationContex
     throw new GeneratorError('E_INVALID_CONFIG', result.problems.map((problem) => problem.message).join('\n'));
   }
   return result.config;
+}
+
+/** Said after a bad name that came from the directory: the directory itself may keep its name. */
+export const NAME_FROM_DIRECTORY_HINT = '; pass a valid name with --name (the directory may keep its name)';
+
+/**
+ * What every front end (the CLI, the Nx generator) says of a refused request: one line per
+ * problem, a bad name that was not given (but taken from the directory) with how to give one.
+ */
+export function problemLines(problems: readonly Problem[], nameGiven: boolean): string[] {
+  return problems.map((problem) => `${problem.message}${problem.field === 'name' && !nameGiven ? NAME_FROM_DIRECTORY_HINT : ''}`);
 }

@@ -16,6 +16,7 @@ import {
   availableBootProtocols,
   checkDestination,
   generateKernelPending,
+  problemLines,
   promptChoices,
   promptedOptions,
   type CompiledTemplates,
@@ -117,9 +118,6 @@ async function askMissingChoices(
   return answers as Choices;
 }
 
-/** Said after a bad name that came from the directory: the directory itself may keep its name. */
-const NAME_HINT = '; pass a valid name with --name (the directory may keep its name)';
-
 /**
  * The project's name: from --name, else the directory's name, else asked (or the default). A
  * directory name that cannot be a crate's is asked again of a person, at once.
@@ -185,10 +183,7 @@ async function create(argv: readonly string[], io: Io, deps: CreateDependencies)
     { detected: toolchains },
   );
   if (!validation.ok) {
-    for (const problem of validation.problems) {
-      const hint = problem.field === 'name' && args.name === undefined ? NAME_HINT : '';
-      io.stderr(`error: ${problem.message}${hint}\n`);
-    }
+    for (const line of problemLines(validation.problems, args.name !== undefined)) io.stderr(`error: ${line}\n`);
     // A value the command line or a prompt gave that the model refuses: the usage was wrong.
     return EXIT.usage;
   }
