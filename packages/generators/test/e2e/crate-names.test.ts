@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODULES, crateNameProblem, type BootProtocolName } from '@baremetal-kernel/target';
-import { cargo, generate } from './support.js';
+import { crateNameProblem } from '@baremetal-kernel/target';
+import { cargo, compatibleSets, generate } from './support.js';
 
 /** The longest valid package name (crate-name.ts allows 64 characters), made of words with `-`. */
 const LONGEST_NAME = 'a-kernel-with-a-package-name-as-long-as-the-generator-will-allow';
@@ -22,10 +22,10 @@ function unformattedFiles(directory: string): string[] {
   return [...files].sort();
 }
 
-/** Every module the catalogue has for `boot` (none conflict today; `create` adds what they require). */
-function everyModule(boot: BootProtocolName): string[] {
-  return MODULES.filter((module) => module.bootProtocols.includes(boot)).map((module) => module.name);
-}
+/** Every module of `boot`, in kernels of modules that fit together (apic conflicts with pic-timer). */
+const kernels = (['multiboot2', 'limine'] as const).flatMap((boot) =>
+  compatibleSets(boot).map((set, index) => ({ boot, kernel: index + 1, modules: set.map((module) => module.name) })),
+);
 
 describe('crate names and rustfmt', () => {
   it('the longest name is the longest valid one', () => {
@@ -34,15 +34,17 @@ describe('crate names and rustfmt', () => {
     expect(crateNameProblem(`${LONGEST_NAME}x`)).toBeDefined();
   });
 
-  it.each<BootProtocolName>(['multiboot2', 'limine'])('%s: the longest name, every module added: rustfmt clean', (boot) => {
-    const modules = everyModule(boot);
+  it.each(kernels)('$boot, modules kernel $kernel: the longest name, every module added: rustfmt clean', ({ boot, modules }) => {
     expect(modules.length).toBeGreaterThan(0);
     const { directory } = generate({ name: LONGEST_NAME, boot, modules });
     expect(unformattedFiles(directory)).toEqual([]);
   });
 
-  it('a kernel called `kernel` (the name its sources give the library): rustfmt clean', () => {
-    const { directory } = generate({ name: 'kernel', modules: everyModule('multiboot2') });
-    expect(unformattedFiles(directory)).toEqual([]);
-  });
+  it.each(kernels.filter(({ boot }) => boot === 'multiboot2'))(
+    'a kernel called `kernel` (the name its sources give the library), modules kernel $kernel: rustfmt clean',
+    ({ modules }) => {
+      const { directory } = generate({ name: 'kernel', modules });
+      expect(unformattedFiles(directory)).toEqual([]);
+    },
+  );
 });

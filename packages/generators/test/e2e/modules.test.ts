@@ -9,9 +9,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODULES, moduleConflicts, withRequirements, type ModuleRule } from '@baremetal-kernel/target';
+import { MODULES, type ModuleRule } from '@baremetal-kernel/target';
 import { compileTemplates, loadTemplates, moduleFolder } from '../../src/index.js';
-import { addModules, cacheDirectory, cargo, generate, replaceInSource } from './support.js';
+import { addModules, cacheDirectory, cargo, compatibleSets, generate, replaceInSource } from './support.js';
 
 const BUILD_TIMEOUT = 600_000;
 /** A test of several builds and boots, on a cold cache (`core` built once per target directory). */
@@ -37,29 +37,6 @@ function tree(directory: string): Map<string, string> {
   };
   walk(directory, '');
   return files;
-}
-
-/**
- * Kernels of `boot` that hold every module between them, each with as many as fit together: a
- * kernel starts from the first module no kernel has yet (with what it requires), then takes every
- * other module of the catalogue, in order, that conflicts with none of its own. A catalogue without
- * conflicts gives one kernel; apic's conflict with pic-timer gives two.
- */
-function compatibleSets(boot: 'multiboot2' | 'limine'): ModuleRule[][] {
-  const claimed = MODULES.filter((module) => module.bootProtocols.includes(boot));
-  const fits = (module: ModuleRule, chosen: readonly ModuleRule[]) =>
-    withRequirements([module.name]).every((candidate) => candidate.bootProtocols.includes(boot) && moduleConflicts(candidate, chosen).length === 0);
-  const sets: ModuleRule[][] = [];
-  for (const first of claimed) {
-    if (sets.some((set) => set.includes(first))) continue;
-    const chosen: ModuleRule[] = [];
-    for (const module of [first, ...claimed]) {
-      if (chosen.includes(module) || !fits(module, chosen)) continue;
-      for (const candidate of withRequirements([module.name])) if (!chosen.includes(candidate)) chosen.push(candidate);
-    }
-    if (chosen.includes(first)) sets.push(chosen);
-  }
-  return sets;
 }
 
 /** A set of modules, as the test names show it. */
