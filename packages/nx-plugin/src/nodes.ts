@@ -66,6 +66,34 @@ export const CARGO_ENV_INPUTS: readonly string[] = [
   'CARGO_PROFILE_DEV_DEBUG',
 ];
 
+/**
+ * The variables the runner reads (templates/kernel/runner.hbs and the protocols' fragments) that
+ * change whether a test kernel passes or what the ISO holds: inputs of `test` and `iso`.
+ */
+export const RUNNER_ENV_INPUTS: readonly string[] = [
+  'BOOT',
+  'ISO_ONLY',
+  'QEMU_CPU',
+  'QEMU_MEMORY',
+  'QEMU_SMP',
+  'QEMU_EXTRA_ARGS',
+  'TIMEOUT',
+  'OVMF_CODE',
+  'OVMF_VARS',
+  'LIMINE_DIR',
+  'LIMINE_URL',
+  'LIMINE_SHA256',
+];
+
+/** The runner's other variables, and why they are not inputs (a test keeps both lists whole). */
+export const RUNNER_ENV_IGNORED: Readonly<Record<string, string>> = {
+  ADDR2LINE: 'names backtrace addresses in the output; the result is the same',
+  QEMU_DISPLAY: 'where the screen shows; tasks run without --interactive',
+  DISPLAY: 'whether a QEMU window can open (interactive runs only)',
+  WAYLAND_DISPLAY: 'whether a QEMU window can open (interactive runs only)',
+  TMPDIR: "where the runner's scratch files go",
+};
+
 /** Where Cargo writes the debug build's files (`cargo build`, `cargo run`): relative to the project. */
 const DEBUG_DIRECTORY = `target/${TARGET.triple}/debug`;
 
@@ -81,8 +109,9 @@ function toolchainInput(projectRoot: string): { runtime: string } {
 /** The targets of the kernel `name` at `projectRoot` (a workspace path), under the given names. */
 export function kernelTargets(projectRoot: string, name: string, options: KernelPluginOptions = {}): Record<string, TargetConfiguration> {
   const names = { ...DEFAULT_TARGET_NAMES, ...options };
-  const inputs = [...KERNEL_SOURCE_INPUTS, '{projectRoot}/runner', toolchainInput(projectRoot), ...CARGO_ENV_INPUTS.map((env) => ({ env }))];
-  const buildInputs = inputs.filter((input) => input !== '{projectRoot}/runner');
+  const buildInputs = [...KERNEL_SOURCE_INPUTS, toolchainInput(projectRoot), ...CARGO_ENV_INPUTS.map((env) => ({ env }))];
+  // What boots: the build's inputs, the runner and what it reads.
+  const inputs = [...buildInputs, '{projectRoot}/runner', ...RUNNER_ENV_INPUTS.map((env) => ({ env }))];
   const cargo = (args: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
     command: `cargo ${args}`,
     options: { cwd: '{projectRoot}' },

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { validateKernelRequest, type KernelRequest } from '@baremetal-kernel/target';
 import { planKernel } from '@baremetal-kernel/generators';
-import { createNodes, kernelProject, type KernelPluginOptions } from '../src/index.js';
+import { createNodes, kernelProject, RUNNER_ENV_IGNORED, RUNNER_ENV_INPUTS, type KernelPluginOptions } from '../src/index.js';
 import { TEMPLATES } from './support.js';
 
 /** The Cargo.toml the generators write for this request. */
@@ -85,6 +85,21 @@ describe('kernelProject: one Cargo.toml', () => {
     expect(os.targets['build']!.inputs).not.toContain('{projectRoot}/runner');
     // Not the README, not target/: a changed README rebuilds nothing.
     expect(os.targets['build']!.inputs).not.toContain('{projectRoot}/**/*');
+  });
+
+  it("makes every variable the runners read an input of test and iso, or says why not, and none of build's", () => {
+    const runners = ['multiboot2', 'limine'].map((boot) => {
+      const validation = validateKernelRequest({ name: 'os', boot, toolchain: 'rustup-stable' });
+      if (!validation.ok) throw new Error('invalid request');
+      return planKernel(validation.config, TEMPLATES).files.find((file) => file.path === 'runner')!.contents;
+    });
+    const read = new Set(runners.flatMap((runner) => [...runner.matchAll(/\$\{([A-Z][A-Z0-9_]*)(?::?[-+=?]|\})/g)].map((match) => match[1]!)));
+    expect([...read].sort()).toEqual([...RUNNER_ENV_INPUTS, ...Object.keys(RUNNER_ENV_IGNORED)].sort());
+    for (const env of RUNNER_ENV_INPUTS) {
+      expect(os.targets['test']!.inputs, env).toContainEqual({ env });
+      expect(os.targets['iso']!.inputs, env).toContainEqual({ env });
+      expect(os.targets['build']!.inputs, env).not.toContainEqual({ env });
+    }
   });
 
   it('names the image after the crate, not the directory, and quotes the directory for the shell', () => {
