@@ -44,6 +44,22 @@ export function compareVersions(a: string, b: string): number {
  * made by this generator or was made by a newer version of it.
  */
 export function readKernelMetadata(cargoToml: string, label: string): KernelMetadata {
+  const metadata = kernelMetadataOf(cargoToml, label);
+  if (metadata === undefined) {
+    throw new GeneratorError(
+      'E_NOT_A_KERNEL',
+      `${label} has no [${METADATA_TABLE}] table: this is not a kernel made by ${GENERATOR_NAME} (create one with \`npm create ${GENERATOR_NAME}\`)`,
+    );
+  }
+  return metadata;
+}
+
+/**
+ * As `readKernelMetadata`, but a Cargo.toml without the table (any other crate) is `undefined`, not
+ * an error: for tools that look at every Cargo.toml (the Nx plugin's project inference). Broken
+ * TOML, or a table this generator did not write, still throws, saying why.
+ */
+export function kernelMetadataOf(cargoToml: string, label: string): KernelMetadata | undefined {
   let manifest: Table;
   try {
     manifest = parse(cargoToml) as Table;
@@ -53,12 +69,7 @@ export function readKernelMetadata(cargoToml: string, label: string): KernelMeta
   }
   const pkg = manifest['package'];
   const metadata = isTable(pkg) && isTable(pkg['metadata']) ? pkg['metadata'][GENERATOR_NAME] : undefined;
-  if (!isTable(pkg) || !isTable(metadata)) {
-    throw new GeneratorError(
-      'E_NOT_A_KERNEL',
-      `${label} has no [${METADATA_TABLE}] table: this is not a kernel made by ${GENERATOR_NAME} (create one with \`npm create ${GENERATOR_NAME}\`)`,
-    );
-  }
+  if (!isTable(pkg) || !isTable(metadata)) return undefined;
   const text = (key: string): string => {
     const value = metadata[key];
     if (typeof value !== 'string') {

@@ -567,6 +567,17 @@ describe.concurrent.each([MULTIBOOT2, LIMINE])('the $boot runner', (protocol) =>
         expect(result.qemu).not.toContain('-kernel');
       }
     });
+
+    it('builds the ISO with --iso-only or ISO_ONLY=1, printing its path, without QEMU (none on PATH)', async () => {
+      const tools = protocol.tools.filter((tool) => tool !== 'qemu-system-x86_64');
+      for (const options of [{ args: ['--iso-only'] }, { env: { ISO_ONLY: '1' } }]) {
+        const result = await run(runner, { ...options, tools });
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toBe(`${result.iso}\n`);
+        expect(existsSync(result.iso)).toBe(true);
+        expect(result.qemu).toBeUndefined();
+      }
+    });
   });
 
   describe('--uefi', () => {
@@ -868,14 +879,6 @@ describe.concurrent('the limine runner only', () => {
 
   it('refuses --direct in one line', async () => {
     expectOneLineError(await run(runner, { args: ['--direct'] }), /^runner: there is no direct boot for a Limine kernel/m);
-  });
-
-  it('builds the ISO with --iso-only, printing its path, without QEMU', async () => {
-    const result = await run(runner, { args: ['--iso-only'], tools: ['xorriso'] });
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toBe(`${result.iso}\n`);
-    expect(existsSync(result.iso)).toBe(true);
-    expect(result.qemu).toBeUndefined();
   });
 
   it('refuses in one line a LIMINE_DIR that lacks a file the ISO needs', async () => {
