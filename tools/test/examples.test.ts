@@ -2,7 +2,7 @@
  * examples/ is exactly what the generators produce today (tools/examples): every file of every
  * example, both ways, in memory against the disk; and the list covers what it promises.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { applyPlan } from '@baremetal-kernel/generators';
 import { EXAMPLES, EXAMPLES_DIRECTORY, REGENERATE_COMMAND, buildOutputs, exampleConfig, exampleTemplates, planExample, planExamples } from '../examples/examples.mjs';
 // @ts-expect-error: a plain ES module without types
 import { planDifferences } from '../examples/drift.mjs';
+// @ts-expect-error: a plain ES module without types
+import { regenerateExamples } from '../examples/generate.mjs';
 
 interface Example {
   readonly name: string;
@@ -131,5 +133,34 @@ describe('the drift check', () => {
       'examples/ differs from what the generators produce today; run `npm run examples` (never edit examples by hand):\n' +
         '  example minimal: src/main.rs: contents differ',
     );
+  });
+});
+
+describe('npm run examples (regenerateExamples)', () => {
+  const two = examples.filter((example) => example.name === 'minimal' || example.name === 'limine-framebuffer');
+  let scratch = '';
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('writes the examples and their README, removes what is no longer generated, keeps build outputs', () => {
+    scratch = mkdtempSync(join(tmpdir(), 'examples-regenerate-'));
+    const destination = join(scratch, 'examples');
+    mkdirSync(join(destination, 'minimal', 'target', 'debug'), { recursive: true });
+    writeFileSync(join(destination, 'minimal', 'target', 'debug', 'kernel'), 'ELF');
+    mkdirSync(join(destination, 'gone', 'src'), { recursive: true });
+    writeFileSync(join(destination, 'gone', 'src', 'main.rs'), '');
+    writeFileSync(join(destination, 'README.md'), 'old');
+    const { removed } = regenerateExamples(destination, two);
+    expect(removed).toEqual(['gone/src/main.rs']);
+    expect(planDifferences(planExamples(two, templates), destination, (path: string) => path === 'minimal/target')).toEqual([]);
+    expect(readFileSync(join(destination, 'minimal', 'target', 'debug', 'kernel'), 'utf8')).toBe('ELF');
+    expect(readdirSync(scratch)).toEqual(['examples']);
+  });
+
+  it('leaves examples/ as it was when it is a file', () => {
+    scratch = mkdtempSync(join(tmpdir(), 'examples-regenerate-'));
+    writeFileSync(join(scratch, 'examples'), 'mine');
+    expect(() => regenerateExamples(join(scratch, 'examples'), two)).toThrow('exists and is not a directory');
+    expect(readFileSync(join(scratch, 'examples'), 'utf8')).toBe('mine');
+    expect(existsSync(join(scratch, '.examples-new-' + process.pid))).toBe(false);
   });
 });
