@@ -177,3 +177,29 @@ export function withRequirements(names: readonly string[], catalogue: readonly M
   for (const name of names) visit(name);
   return ordered;
 }
+
+/**
+ * Kernels of `boot` that hold every module between them, each with as many as fit together: a
+ * kernel starts from the first module no kernel has yet (with what it requires), then takes every
+ * other module of the catalogue, in order, that conflicts with none of its own. A catalogue without
+ * conflicts gives one kernel; apic's conflict with pic-timer gives two. What the end-to-end tests
+ * build and the examples (tools/examples) show.
+ */
+export function compatibleSets(boot: BootProtocolName, catalogue: readonly ModuleRule[] = MODULES): ModuleRule[][] {
+  const claimed = catalogue.filter((module) => module.bootProtocols.includes(boot));
+  const fits = (module: ModuleRule, chosen: readonly ModuleRule[]) =>
+    withRequirements([module.name], catalogue).every(
+      (candidate) => candidate.bootProtocols.includes(boot) && moduleConflicts(candidate, chosen).length === 0,
+    );
+  const sets: ModuleRule[][] = [];
+  for (const first of claimed) {
+    if (sets.some((set) => set.includes(first))) continue;
+    const chosen: ModuleRule[] = [];
+    for (const module of [first, ...claimed]) {
+      if (chosen.includes(module) || !fits(module, chosen)) continue;
+      for (const candidate of withRequirements([module.name], catalogue)) if (!chosen.includes(candidate)) chosen.push(candidate);
+    }
+    if (chosen.includes(first)) sets.push(chosen);
+  }
+  return sets;
+}

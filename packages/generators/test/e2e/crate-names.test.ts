@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crateNameProblem } from '@baremetal-kernel/target';
-import { cargo, compatibleSets, generate } from './support.js';
+import { compatibleSets, crateNameProblem } from '@baremetal-kernel/target';
+import { cargo, generate } from './support.js';
 
 /** The longest valid package name (crate-name.ts allows 64 characters), made of words with `-`. */
 const LONGEST_NAME = 'a-kernel-with-a-package-name-as-long-as-the-generator-will-allow';

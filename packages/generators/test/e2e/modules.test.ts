@@ -9,9 +9,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODULES, type ModuleRule } from '@baremetal-kernel/target';
+import { MODULES, compatibleSets, type ModuleRule } from '@baremetal-kernel/target';
 import { compileTemplates, loadTemplates, moduleFolder } from '../../src/index.js';
-import { addModules, cacheDirectory, cargo, compatibleSets, generate, replaceInSource } from './support.js';
+import { addModules, cacheDirectory, cargo, generate, replaceInSource } from './support.js';
 
 const BUILD_TIMEOUT = 600_000;
 /** A test of several builds and boots, on a cold cache (`core` built once per target directory). */

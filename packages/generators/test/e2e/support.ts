@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEBIAN_VENDOR_DIRECTORY, MODULES, TARGET, moduleConflicts, withRequirements, type KernelRequest, type ModuleRule } from '@baremetal-kernel/target';
+import { DEBIAN_VENDOR_DIRECTORY, TARGET, type KernelRequest } from '@baremetal-kernel/target';
 import { applyChangesPending, compileTemplates, kernelFileReader, generateKernel, loadTemplates, planAddModules, resolveConfig, type AddPlan } from '../../src/index.js';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
@@ -141,27 +141,4 @@ export function emulatedRustupSysroot(): string {
   if (!existsSync(host)) symlinkSync('/usr/lib/rustlib/x86_64-unknown-linux-gnu', host);
   rmSync(builder, { recursive: true, force: true });
   return sysroot;
-}
-
-/**
- * Kernels of `boot` that hold every module between them, each with as many as fit together: a
- * kernel starts from the first module no kernel has yet (with what it requires), then takes every
- * other module of the catalogue, in order, that conflicts with none of its own. A catalogue without
- * conflicts gives one kernel; apic's conflict with pic-timer gives two.
- */
-export function compatibleSets(boot: 'multiboot2' | 'limine'): ModuleRule[][] {
-  const claimed = MODULES.filter((module) => module.bootProtocols.includes(boot));
-  const fits = (module: ModuleRule, chosen: readonly ModuleRule[]) =>
-    withRequirements([module.name]).every((candidate) => candidate.bootProtocols.includes(boot) && moduleConflicts(candidate, chosen).length === 0);
-  const sets: ModuleRule[][] = [];
-  for (const first of claimed) {
-    if (sets.some((set) => set.includes(first))) continue;
-    const chosen: ModuleRule[] = [];
-    for (const module of [first, ...claimed]) {
-      if (chosen.includes(module) || !fits(module, chosen)) continue;
-      for (const candidate of withRequirements([module.name])) if (!chosen.includes(candidate)) chosen.push(candidate);
-    }
-    if (chosen.includes(first)) sets.push(chosen);
-  }
-  return sets;
 }
