@@ -83,7 +83,7 @@ describe('the examples list', () => {
     }
   });
 
-  it('gives every example a Cargo.lock naming its package, so that a build leaves git clean', () => {
+  it('gives every example the Cargo.lock of its package (as create does), so that a build leaves git clean', () => {
     for (const example of examples) {
       const lock = (planExample(example, templates).files as File[]).find((file) => file.path === 'Cargo.lock');
       expect(lock?.contents, example.name).toContain(`name = "${example.name}"`);

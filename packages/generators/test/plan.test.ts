@@ -127,6 +127,7 @@ describe('the files a kernel project is made of (the real templates)', () => {
     '.vscode/launch.json',
     '.vscode/settings.json',
     '.vscode/tasks.json',
+    'Cargo.lock',
     'Cargo.toml',
     'README.md',
     'build.rs',
