@@ -92,6 +92,12 @@ export interface BootProtocol {
    * from this list and the tables of host-packages.ts.
    */
   readonly hostRequirements: readonly RunnerRequirement[];
+  /**
+   * Where the runner fetches the loader's release from the network, the environment variable that
+   * names a copy of it instead: offline (CI here) its kernels boot only where the variable is set.
+   * Undefined when the loader comes from the host's packages.
+   */
+  readonly loaderReleaseVariable: string | undefined;
   /** The next step that boots a new kernel, as `create` prints it: the command, then why. */
   readonly runStep: readonly [command: string, comment: string];
 }
@@ -415,6 +421,7 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       OVMF_NEED,
       GDB_NEED,
     ],
+    loaderReleaseVariable: undefined,
     runStep: ['cargo run', 'boot it in QEMU through GRUB (add -- --direct for the fast path)'],
   },
   {
@@ -479,6 +486,8 @@ export const BOOT_PROTOCOLS: readonly BootProtocol[] = [
       { requirement: 'cCompiler', use: 'boot', why: LIMINE_FETCH_AND_BUILD },
       GDB_NEED,
     ],
+    // The runner's LIMINE_DIR (templates/boot/limine/fragments/runner_image.hbs).
+    loaderReleaseVariable: 'LIMINE_DIR',
     runStep: ['cargo run', 'boot it in QEMU through Limine (add -- --uefi for UEFI)'],
   },
 ];
