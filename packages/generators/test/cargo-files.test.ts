@@ -47,8 +47,8 @@ describe('sharedSysroot', () => {
       crates: 'core,alloc,compiler_builtins',
       features: 'compiler-builtins-mem',
       profileOptions:
-        'opt-level debuginfo debug-assertions overflow-checks lto codegen-units embed-bitcode incremental metadata extra-filename strip split-debuginfo linker link-arg link-args prefer-dynamic rpath panic',
-      format: 1,
+        'opt-level debuginfo debug-assertions overflow-checks lto linker-plugin-lto codegen-units embed-bitcode incremental metadata extra-filename strip split-debuginfo linker link-arg link-args prefer-dynamic rpath panic',
+      format: 2,
       directoryVariable: 'BAREMETAL_KERNEL_SYSROOT_DIR',
       cacheSubdirectory: 'baremetal-kernel/sysroots',
     });

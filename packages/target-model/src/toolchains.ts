@@ -60,7 +60,7 @@ export const SHARED_SYSROOT = {
   /** The environment variable that puts the sysroots elsewhere. */
   directoryVariable: 'BAREMETAL_KERNEL_SYSROOT_DIR',
   /** Bumped whenever a sysroot's layout or the way it is built changes: old ones are then not used. */
-  format: 1,
+  format: 2,
   /**
    * The `-C` options cargo sets per unit from the profile and its paths, which a prebuilt `core`
    * does not share either (it is built in release): left out of the sysroot's key and build.
@@ -73,6 +73,8 @@ export const SHARED_SYSROOT = {
     'debug-assertions',
     'overflow-checks',
     'lto',
+    // What cargo gives the libraries of an LTO build that only need bitcode (release kernels).
+    'linker-plugin-lto',
     'codegen-units',
     'embed-bitcode',
     'incremental',
