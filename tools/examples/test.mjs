@@ -7,7 +7,10 @@
 // copy; the others are listed as skipped, with why. Arguments are passed on to `nx run-many`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED_SYSROOT } from '@baremetal-kernel/target';
 import { EXAMPLES, exampleConfig } from './examples.mjs';
 
 /** The plugin entry of nx.json whose targets this runs. */
@@ -65,6 +68,11 @@ function main() {
   // The examples use the system toolchain profile, Debian's rustc in /usr/bin: a rustup proxy
   // earlier in PATH (~/.cargo/bin) would pick another toolchain.
   const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  // The slow tests' shared sysroots (TEST_SYSROOT_DIRECTORY of packages/generators/test/e2e/support.ts,
+  // under tools/vitest/test-cache.ts's root), so that after them in `npm test` no example compiles
+  // core again; a sysroot's key covers everything that could differ.
+  const testCache = process.env.BAREMETAL_KERNEL_TEST_CACHE || join(tmpdir(), 'baremetal-kernel-test-cache');
+  env[SHARED_SYSROOT.directoryVariable] ??= join(testCache, 'sysroots');
   for (const run of runs) {
     const result = spawnSync('npx', runManyArguments(run, process.argv.slice(2)), { cwd: root, env, stdio: 'inherit' });
     if (result.status !== 0) process.exit(result.status ?? 1);

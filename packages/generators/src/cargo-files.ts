@@ -2,7 +2,7 @@
  * The TOML values of the generated `.cargo/config.toml` and `rust-toolchain.toml`, from the target
  * model's facts and derivations (`rustflags`, the build-std crates, the toolchain profile).
  */
-import { BUILD_STD_CRATES, BUILD_STD_FEATURES, TARGET, rustflags, type KernelConfig } from '@baremetal-kernel/target';
+import { BUILD_STD_CRATES, BUILD_STD_FEATURES, SHARED_SYSROOT, TARGET, rustflags, type KernelConfig } from '@baremetal-kernel/target';
 import { tomlArray, tomlString } from './toml.js';
 
 /** What `.cargo/config.toml` needs for a configuration, each value already in TOML syntax. */
@@ -15,6 +15,33 @@ export interface CargoConfigData {
   readonly vendorDirectory: string | undefined;
   /** Whether `[env] RUSTC_BOOTSTRAP = "1"` is needed. */
   readonly bootstrap: boolean;
+  /**
+   * `build.rustc-wrapper` and `build.rustdoc` as TOML strings, when the standard library comes from
+   * the shared sysroot.
+   */
+  readonly sharedSysrootWrapper: { readonly rustc: string; readonly rustdoc: string } | undefined;
+}
+
+/** What `.cargo/sysroot-rustc` needs (shell words, ready to print), for profiles with a shared sysroot. */
+export interface SharedSysrootData {
+  readonly crates: string;
+  readonly features: string;
+  readonly profileOptions: string;
+  readonly format: number;
+  readonly directoryVariable: string;
+  readonly cacheSubdirectory: string;
+}
+
+export function sharedSysroot(config: KernelConfig): SharedSysrootData | undefined {
+  if (!config.toolchain.sharedSysroot) return undefined;
+  return {
+    crates: BUILD_STD_CRATES.join(','),
+    features: BUILD_STD_FEATURES.join(','),
+    profileOptions: SHARED_SYSROOT.profileOptions.join(' '),
+    format: SHARED_SYSROOT.format,
+    directoryVariable: SHARED_SYSROOT.directoryVariable,
+    cacheSubdirectory: SHARED_SYSROOT.cacheSubdirectory,
+  };
 }
 
 export function cargoConfig(config: KernelConfig): CargoConfigData {
@@ -33,6 +60,9 @@ export function cargoConfig(config: KernelConfig): CargoConfigData {
     vendorDirectory:
       toolchain.vendoredStdSources && config.vendorDirectory ? tomlString(config.vendorDirectory) : undefined,
     bootstrap: toolchain.bootstrap,
+    sharedSysrootWrapper: toolchain.sharedSysroot
+      ? { rustc: tomlString(`./${SHARED_SYSROOT.wrapperPath}`), rustdoc: tomlString(`./${SHARED_SYSROOT.rustdocPath}`) }
+      : undefined,
   };
 }
 

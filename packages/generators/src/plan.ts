@@ -1,4 +1,4 @@
-import { BOOT_PROTOCOLS, type BootProtocolName, type KernelConfig } from '@baremetal-kernel/target';
+import { BOOT_PROTOCOLS, SHARED_SYSROOT, type BootProtocolName, type KernelConfig } from '@baremetal-kernel/target';
 import { GeneratorError } from './errors.js';
 import { GENERATOR_NAME } from './kernel-contract.js';
 import { renderCompiled, type CompiledTemplates, type TemplateFunction } from './render.js';
@@ -22,11 +22,13 @@ const REGULAR = 0o644;
 const EXECUTABLE = 0o755;
 
 /** Output files that run as programs. */
-const EXECUTABLES = new Set(['runner']);
+const EXECUTABLES = new Set(['runner', SHARED_SYSROOT.wrapperPath, SHARED_SYSROOT.rustdocPath]);
 
 /** Output files that only some configurations get; every other template is always written. */
 const FILE_CONDITIONS: Readonly<Record<string, (view: KernelView) => boolean>> = {
   'rust-toolchain.toml': (view) => view.rustToolchain !== undefined,
+  [SHARED_SYSROOT.wrapperPath]: (view) => view.sysroot !== undefined,
+  [SHARED_SYSROOT.rustdocPath]: (view) => view.sysroot !== undefined,
 };
 
 /**

@@ -19,7 +19,7 @@ import {
   type KernelConfig,
   type StructLayout,
 } from '@baremetal-kernel/target';
-import { cargoConfig, rustToolchain } from './cargo-files.js';
+import { cargoConfig, rustToolchain, sharedSysroot } from './cargo-files.js';
 import { tomlArray, tomlString } from './toml.js';
 import { GENERATOR_NAME, GENERATOR_VERSION, KERNEL_COMMAND_LINE } from './kernel-contract.js';
 import { sentenceList } from './options.js';
@@ -174,6 +174,7 @@ export function kernelView(config: KernelConfig) {
     },
     cargo: cargoConfig(config),
     rustToolchain: rustToolchain(config),
+    sysroot: sharedSysroot(config),
     qemu: {
       cpu: qemuCpu,
       memory: QEMU.memory,

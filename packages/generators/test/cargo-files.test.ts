@@ -1,6 +1,6 @@
 import { validateKernelRequest, type KernelRequest } from '@baremetal-kernel/target';
 import { describe, expect, it } from 'vitest';
-import { cargoConfig, rustToolchain } from '../src/cargo-files.js';
+import { cargoConfig, rustToolchain, sharedSysroot } from '../src/cargo-files.js';
 import { tomlArray, tomlString } from '../src/toml.js';
 
 function config(request: Partial<KernelRequest> = {}) {
@@ -17,6 +17,7 @@ describe('cargoConfig', () => {
       buildStd: { crates: '["core", "alloc", "compiler_builtins"]', features: '["compiler-builtins-mem"]' },
       vendorDirectory: '"/usr/lib/rustlib/src/rust/library/vendor"',
       bootstrap: true,
+      sharedSysrootWrapper: { rustc: '"./.cargo/sysroot-rustc"', rustdoc: '"./.cargo/sysroot-rustdoc"' },
     });
   });
 
@@ -26,6 +27,7 @@ describe('cargoConfig', () => {
       buildStd: undefined,
       vendorDirectory: undefined,
       bootstrap: false,
+      sharedSysrootWrapper: undefined,
     });
   });
 
@@ -34,7 +36,34 @@ describe('cargoConfig', () => {
       buildStd: { crates: '["core", "alloc", "compiler_builtins"]' },
       vendorDirectory: undefined,
       bootstrap: false,
+      sharedSysrootWrapper: { rustc: '"./.cargo/sysroot-rustc"', rustdoc: '"./.cargo/sysroot-rustdoc"' },
     });
+  });
+});
+
+describe('sharedSysroot', () => {
+  it('gives the rustc wrapper the build-std crates, the profile-only options and where the cache is', () => {
+    expect(sharedSysroot(config())).toEqual({
+      crates: 'core,alloc,compiler_builtins',
+      features: 'compiler-builtins-mem',
+      profileOptions:
+        'opt-level debuginfo debug-assertions overflow-checks lto linker-plugin-lto codegen-units embed-bitcode incremental metadata extra-filename strip split-debuginfo linker link-arg link-args prefer-dynamic rpath panic',
+      format: 2,
+      directoryVariable: 'BAREMETAL_KERNEL_SYSROOT_DIR',
+      cacheSubdirectory: 'baremetal-kernel/sysroots',
+    });
+  });
+
+  it('is there for the profiles that build core from source, not for the prebuilt target', () => {
+    expect(sharedSysroot(config({ toolchain: 'rustup-nightly' }))).toBeDefined();
+    expect(sharedSysroot(config({ toolchain: 'rustup-stable' }))).toBeUndefined();
+  });
+
+  it('never leaves a codegen option that reaches core out of the key', () => {
+    const profileOnly = sharedSysroot(config())!.profileOptions.split(' ');
+    for (const option of ['target-cpu', 'target-feature', 'code-model', 'relocation-model', 'force-frame-pointers', 'soft-float']) {
+      expect(profileOnly).not.toContain(option);
+    }
   });
 });
 

@@ -181,13 +181,24 @@ describe('the files a kernel project is made of (the real templates)', () => {
   };
   const sorted = (paths: string[]) => [...paths].sort((a, b) => a.localeCompare(b));
 
+  /** The rustc wrapper that gives build-std profiles their shared sysroot. */
+  const SHARED_SYSROOT_FILES = ['.cargo/sysroot-rustc', '.cargo/sysroot-rustdoc'];
+
   it.each(Object.entries(BOOT_FILES))('plans exactly the common files and its own boot files for %s', (boot, bootFiles) => {
-    expect(pathsOf({ boot: boot as 'multiboot2' | 'limine' })).toEqual(sorted([...COMMON, ...bootFiles]));
+    expect(pathsOf({ boot: boot as 'multiboot2' | 'limine' })).toEqual(sorted([...COMMON, ...SHARED_SYSROOT_FILES, ...bootFiles]));
   });
 
   it('adds rust-toolchain.toml for the rustup profiles only', () => {
     expect(pathsOf({ toolchain: 'rustup-stable' })).toEqual(sorted([...COMMON, ...BOOT_FILES.multiboot2, 'rust-toolchain.toml']));
     expect(pathsOf({ toolchain: 'rustup-nightly' })).toContain('rust-toolchain.toml');
+  });
+
+  it("adds the shared sysroot's rustc wrapper and rustdoc, executable, for the profiles that build core from source only", () => {
+    for (const path of SHARED_SYSROOT_FILES) expect(pathsOf({ toolchain: 'rustup-stable' })).not.toContain(path);
+    for (const toolchain of ['system', 'rustup-nightly'] as const) {
+      const files = planKernel(kernelConfig({ toolchain }), realTemplates).files;
+      for (const path of SHARED_SYSROOT_FILES) expect(files.find((file) => file.path === path)?.mode, `${path} (${toolchain})`).toBe(0o755);
+    }
   });
 
   it('plans the same files for every preset', () => {

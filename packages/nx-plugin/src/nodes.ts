@@ -38,8 +38,9 @@ export const DEFAULT_TARGET_NAMES: Required<KernelPluginOptions> = {
 export const KERNEL_SOURCE_INPUTS: readonly string[] = [
   '{projectRoot}/Cargo.toml',
   '{projectRoot}/Cargo.lock',
-  // rustflags, build-std, the runner's path, RUSTC_BOOTSTRAP.
-  '{projectRoot}/.cargo/config.toml',
+  // rustflags, build-std, the runner's path, RUSTC_BOOTSTRAP; and the shared sysroot's rustc
+  // and rustdoc wrappers (.cargo/sysroot-rustc, .cargo/sysroot-rustdoc).
+  '{projectRoot}/.cargo/**/*',
   // Which toolchain rustup picks for the project.
   '{projectRoot}/rust-toolchain.toml',
   '{projectRoot}/build.rs',
@@ -61,6 +62,8 @@ export const CARGO_ENV_INPUTS: readonly string[] = [
   'CARGO_BUILD_RUSTFLAGS',
   `CARGO_TARGET_${TARGET.triple.toUpperCase().replace(/-/g, '_')}_RUSTFLAGS`,
   'CARGO_TARGET_DIR',
+  // Replaces the project's own wrapper (build.rustc-wrapper), which gives the shared sysroot.
+  'RUSTC_WRAPPER',
   'CARGO_BUILD_TARGET_DIR',
   'CARGO_PROFILE_DEV_OPT_LEVEL',
   'CARGO_PROFILE_DEV_DEBUG',

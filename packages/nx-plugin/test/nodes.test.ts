@@ -71,7 +71,7 @@ describe('kernelProject: one Cargo.toml', () => {
   it('hashes the sources, the Cargo, linker and toolchain files, the toolchain itself (where rustup picks it) and the environment Cargo reads', () => {
     for (const target of ['build', 'test', 'clippy', 'iso']) {
       const inputs = os.targets[target]!.inputs;
-      for (const file of ['src/**/*', 'tests/**/*', 'build.rs', 'csrc/**/*', 'Cargo.toml', 'Cargo.lock', '.cargo/config.toml', '*.ld', 'rust-toolchain.toml']) {
+      for (const file of ['src/**/*', 'tests/**/*', 'build.rs', 'csrc/**/*', 'Cargo.toml', 'Cargo.lock', '.cargo/**/*', '*.ld', 'rust-toolchain.toml']) {
         expect(inputs, `${target}: ${file}`).toContain(`{projectRoot}/${file}`);
       }
       expect(inputs, target).toContainEqual({ runtime: "cd 'kernels/os' && rustc -vV && cargo -V" });

@@ -20,6 +20,12 @@ export interface ToolchainProfile {
   readonly bootstrap: boolean;
   /** Whether build-std's dependencies come from the sysroot's vendored sources (no network). */
   readonly vendoredStdSources: boolean;
+  /**
+   * Whether the standard library comes from a sysroot shared by every kernel on the machine with
+   * the same compiler and codegen flags (see {@link SHARED_SYSROOT}) instead of build-std in each
+   * project. Only for profiles that build it from source: a prebuilt target needs none.
+   */
+  readonly sharedSysroot: boolean;
   readonly rustToolchainFile: RustToolchainFile | undefined;
   /** What a user runs to make this profile work, from nothing but a Rust install of that kind. */
   readonly setup: readonly string[];
@@ -38,6 +44,53 @@ export const VENDOR_SUBDIR = `${RUST_SRC_SUBDIR}/vendor`;
 /** Debian's rust-web-src: the vendored directory generated kernels use with the system profile. */
 export const DEBIAN_VENDOR_DIRECTORY = `/usr/${VENDOR_SUBDIR}`;
 
+/**
+ * The shared sysroot (issue 16): `core`, `alloc` and `compiler_builtins` compiled once per compiler
+ * and codegen flags into the user's cache, and used by every kernel that matches through
+ * `--sysroot`, as a prebuilt target is. The generated `.cargo/sysroot-rustc` (cargo's rustc
+ * wrapper) makes and finds them.
+ */
+export const SHARED_SYSROOT = {
+  /** Where the project's rustc wrapper lives (a path with a slash: cargo resolves it against the project). */
+  wrapperPath: '.cargo/sysroot-rustc',
+  /** The project's rustdoc (`build.rustdoc`), which runs rustdoc through the wrapper. */
+  rustdocPath: '.cargo/sysroot-rustdoc',
+  /** Below the platform's cache directory (`$XDG_CACHE_HOME` or `~/.cache`, `~/Library/Caches` on macOS). */
+  cacheSubdirectory: 'baremetal-kernel/sysroots',
+  /** The environment variable that puts the sysroots elsewhere. */
+  directoryVariable: 'BAREMETAL_KERNEL_SYSROOT_DIR',
+  /** Bumped whenever a sysroot's layout or the way it is built changes: old ones are then not used. */
+  format: 2,
+  /**
+   * The `-C` options cargo sets per unit from the profile and its paths, which a prebuilt `core`
+   * does not share either (it is built in release): left out of the sysroot's key and build.
+   * Every other `-C` option (target-cpu, target-feature, code-model, relocation-model,
+   * force-frame-pointers, ...) is part of the key and reaches `core`, as with build-std.
+   */
+  profileOptions: [
+    'opt-level',
+    'debuginfo',
+    'debug-assertions',
+    'overflow-checks',
+    'lto',
+    // What cargo gives the libraries of an LTO build that only need bitcode (release kernels).
+    'linker-plugin-lto',
+    'codegen-units',
+    'embed-bitcode',
+    'incremental',
+    'metadata',
+    'extra-filename',
+    'strip',
+    'split-debuginfo',
+    'linker',
+    'link-arg',
+    'link-args',
+    'prefer-dynamic',
+    'rpath',
+    'panic',
+  ],
+} as const;
+
 export const TOOLCHAINS: readonly ToolchainProfile[] = [
   {
     name: 'rustup-stable',
@@ -45,6 +98,7 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
     buildStd: false,
     bootstrap: false,
     vendoredStdSources: false,
+    sharedSysroot: false,
     rustToolchainFile: {
       channel: 'stable',
       components: ['rustfmt', 'clippy'],
@@ -59,6 +113,7 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
     buildStd: true,
     bootstrap: false,
     vendoredStdSources: false,
+    sharedSysroot: true,
     rustToolchainFile: {
       channel: 'nightly',
       components: ['rust-src', 'rustfmt', 'clippy'],
@@ -73,6 +128,7 @@ export const TOOLCHAINS: readonly ToolchainProfile[] = [
     buildStd: true,
     bootstrap: true,
     vendoredStdSources: true,
+    sharedSysroot: true,
     rustToolchainFile: undefined,
     setup: [
       `sudo apt-get install --no-install-recommends ${DEBIAN_PACKAGES.systemRust.join(' ')}`,

@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEBIAN_VENDOR_DIRECTORY, PRESETS, TARGET } from '@baremetal-kernel/target';
-import { cacheDirectory, cargo, emulatedRustupSysroot, generate, run, kernelElf, type CargoOptions } from './support.js';
+import { PRESETS, TARGET } from '@baremetal-kernel/target';
+import { TEST_SYSROOT_DIRECTORY, cacheDirectory, cargo, emulatedRustupSysroot, generate, run, kernelElf, type CargoOptions } from './support.js';
 
 const BUILD_TIMEOUT = 300_000;
 /** One test compiles `core` twice from a cold cache (debug and release) and boots five times. */
@@ -156,33 +156,30 @@ describe('toolchain profiles', () => {
     expect(test.output).toMatch(/^test result: ok\. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in \d+\.\d{2}s$/m);
   }, BUILD_TIMEOUT);
 
-  it('rustup-nightly: builds core from source with build-std, boots and passes its tests', () => {
+  it('rustup-nightly: builds against the shared sysroot (core compiled once, not in the project), boots and passes its tests', () => {
     const { directory } = generate({ name: 'nightly-os', toolchain: 'rustup-nightly' });
-    // Stand-ins for a nightly compiler with rust-src: unstable options allowed, and the standard
-    // library's dependencies from the vendored copy (a real nightly fetches them from crates.io).
+    // A stand-in for a nightly compiler with rust-src: unstable options allowed. The standard
+    // library's dependencies come from the compiler's vendored copy, which the sysroot's builder
+    // finds by itself (a real nightly has none and fetches them from crates.io).
     const options = {
       targetDirectory: cacheDirectory('e2e-multiboot2-rustup-nightly-baseline'),
       env: { RUSTC_BOOTSTRAP: '1' },
-      config: ['source.crates-io.replace-with="rustlib"', `source.rustlib.directory="${DEBIAN_VENDOR_DIRECTORY}"`],
       timeoutMs: BUILD_TIMEOUT,
     };
     const artifacts = buildForArtifacts(directory, options);
-    // core, alloc and compiler_builtins are units of this build, compiled from the standard
-    // library's sources into this project's target directory: build-std at work. An rlib may come
-    // from an earlier run on the same cache (`fresh`), but it is this project's build that needs it.
-    const names = artifacts.map((artifact) => artifact.target.name);
-    const built = standardLibrary(artifacts).map((artifact) => artifact.target.name);
-    expect(built.sort(), `units: ${names.join(', ')}`).toEqual(['alloc', 'compiler_builtins', 'core']);
-    const core = artifacts.find((artifact) => artifact.target.name === 'core')!;
-    expect(core.manifest_path).toMatch(/\/library\/core\/Cargo\.toml$/);
-    const rlib = core.filenames.find((file) => file.endsWith('.rlib'));
-    expect(rlib).toBeDefined();
-    expect(rlib!.startsWith(join(options.targetDirectory, TARGET.triple, 'debug', 'deps'))).toBe(true);
-    expect(existsSync(rlib!)).toBe(true);
+    // Nothing of the standard library is a unit of this build (fresh or not), nor was it ever
+    // compiled into this project's target directory: it comes from a shared sysroot, which holds it.
+    expect(standardLibrary(artifacts)).toEqual([]);
     const kernel = artifacts.find((artifact) => artifact.target.kind.includes('bin'));
     expect(kernel?.target.name).toBe('nightly-os');
     expect(kernel!.filenames).toEqual([kernelElf(options.targetDirectory, 'nightly-os')]);
-    expect(compiledCrates(options.targetDirectory)).toEqual(expect.arrayContaining(['core', 'alloc', 'compiler_builtins', 'nightly_os']));
+    const crates = compiledCrates(options.targetDirectory);
+    expect(crates).toContain('nightly_os');
+    expect(crates).not.toContain('core');
+    const shared = readdirSync(TEST_SYSROOT_DIRECTORY).filter((name) => !name.startsWith('.'));
+    expect(
+      shared.some((sysroot) => readdirSync(join(TEST_SYSROOT_DIRECTORY, sysroot, 'lib', 'rustlib', TARGET.triple, 'lib')).some((file) => file.startsWith('libcore-'))),
+    ).toBe(true);
 
     const boot = cargo(directory, ['run', '--', '--direct'], options);
     expect(boot.status, boot.output).toBe(0);

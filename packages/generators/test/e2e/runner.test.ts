@@ -16,6 +16,7 @@ import {
   OVMF_FIRMWARE_LOCATIONS,
   PRESETS,
   QEMU,
+  SHARED_SYSROOT,
   TOOLCHAINS,
   debugExitDevice,
   debugExitStatus,
@@ -980,19 +981,28 @@ async function shellcheck(script: string) {
 }
 
 describe.concurrent('ShellCheck', () => {
-  // Every configuration that could change the runner; equal texts are linted once.
-  const runners = new Map<string, string[]>();
+  // Every configuration that could change a script (the runner, the shared sysroot's rustc
+  // wrapper); equal texts are linted once.
+  const scripts = new Map<string, string[]>();
   for (const boot of availableBootProtocols(templates)) {
     for (const preset of PRESETS) {
       for (const toolchain of TOOLCHAINS) {
         const config = kernelConfig({ boot, preset: preset.name, toolchain: toolchain.name });
-        const text = planKernel(config, templates).files.find((file) => file.path === 'runner')!.contents;
-        runners.set(text, [...(runners.get(text) ?? []), `${boot}/${preset.name}/${toolchain.name}`]);
+        for (const file of planKernel(config, templates).files) {
+          if (!['runner', SHARED_SYSROOT.wrapperPath, SHARED_SYSROOT.rustdocPath].includes(file.path)) continue;
+          scripts.set(file.contents, [...(scripts.get(file.contents) ?? []), `${file.path} of ${boot}/${preset.name}/${toolchain.name}`]);
+        }
       }
     }
   }
 
-  it.each([...runners].map(([text, keys]) => [keys.join(', '), text]))('finds nothing in the runner of %s', async (_, text) => {
+  it('lints the shared sysroot scripts too', () => {
+    for (const path of [SHARED_SYSROOT.wrapperPath, SHARED_SYSROOT.rustdocPath]) {
+      expect([...scripts.values()].flat().some((key) => key.startsWith(`${path} of `))).toBe(true);
+    }
+  });
+
+  it.each([...scripts].map(([text, keys]) => [keys.join(', '), text]))('finds nothing in the %s', async (_, text) => {
     const result = await shellcheck(text);
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

@@ -6,16 +6,31 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEBIAN_VENDOR_DIRECTORY, TARGET, type KernelRequest } from '@baremetal-kernel/target';
+import { DEBIAN_VENDOR_DIRECTORY, SHARED_SYSROOT, TARGET, type KernelRequest } from '@baremetal-kernel/target';
 import { applyChangesPending, compileTemplates, kernelFileReader, generateKernel, loadTemplates, planAddModules, resolveConfig, type AddPlan } from '../../src/index.js';
 import { TEST_CACHE_ROOT } from '../../../../tools/vitest/test-cache.js';
 
-/** Debian's toolchain first in PATH (a rustup proxy would shadow it); no stray flags. */
+/**
+ * Where the kernels of every slow test keep their shared sysroots (the generated
+ * `.cargo/sysroot-rustc`): one directory per test cache, so `core` is compiled once per compiler
+ * and codegen flags for the whole suite, and the user's own cache is left alone.
+ */
+export const TEST_SYSROOT_DIRECTORY = join(TEST_CACHE_ROOT, 'sysroots');
+
+/** Debian's toolchain first in PATH (a rustup proxy would shadow it); no stray flags or wrappers. */
 export function rustEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, CARGO_TERM_COLOR: 'never' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `/usr/bin:${process.env.PATH ?? ''}`,
+    CARGO_TERM_COLOR: 'never',
+    [SHARED_SYSROOT.directoryVariable]: TEST_SYSROOT_DIRECTORY,
+  };
   delete env.RUSTFLAGS;
   delete env.RUSTC_BOOTSTRAP;
   delete env.CARGO_TARGET_DIR;
+  // Either would replace the kernel's own rustc wrapper (build.rustc-wrapper), and its sysroot.
+  delete env.RUSTC_WRAPPER;
+  delete env.RUSTC_WORKSPACE_WRAPPER;
   return { ...env, ...extra };
 }
 
