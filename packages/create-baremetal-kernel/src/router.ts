@@ -12,6 +12,7 @@ Commands:
   list [--json]        boot protocols, CPU feature presets, modules and toolchain profiles
   doctor [--json]      check this machine for what building and booting kernels needs
   check [elf]          verify a built kernel against its boot protocol
+  sysroot [--clean]    the shared sysroots (core built once per compiler and flags)
 
 Options:
   -h, --help           show this help
@@ -21,7 +22,7 @@ Options:
 `;
 
 /** The commands the help lists (and suggestions come from). */
-const COMMANDS = ['create', 'add', 'list', 'doctor', 'check'];
+const COMMANDS = ['create', 'add', 'list', 'doctor', 'check', 'sysroot'];
 
 /** Runs one command; command modules load only when chosen, to keep start-up fast. */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -47,6 +48,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       return (await import('./commands/doctor.js')).runDoctor(rest, io);
     case 'check':
       return (await import('./commands/check.js')).runCheck(rest, io);
+    case 'sysroot':
+      return (await import('./commands/sysroot.js')).runSysroot(rest, io);
     case 'add': {
       const [{ runAdd }, { addDependencies }] = await Promise.all([import('./commands/add.js'), import('./dependencies.js')]);
       return runAdd(rest, io, addDependencies());

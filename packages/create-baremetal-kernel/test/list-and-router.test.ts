@@ -65,7 +65,7 @@ describe('baremetal-kernel', () => {
     expect(await run(['lst'])).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'lst'; did you mean 'list'? (see --help)\n" });
   });
 
-  it.each(['list', 'doctor', 'check', 'create', 'add'])('answers %s --help with its usage (status 0)', async (command) => {
+  it.each(['list', 'doctor', 'check', 'create', 'add', 'sysroot'])('answers %s --help with its usage (status 0)', async (command) => {
     const result = await run([command, '--help']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);

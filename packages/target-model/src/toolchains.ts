@@ -91,6 +91,29 @@ export const SHARED_SYSROOT = {
   ],
 } as const;
 
+/** What {@link sharedSysrootRoot} reads of the machine. */
+export interface SysrootLocationInputs {
+  /** The environment: the override variable, and XDG_CACHE_HOME. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** `process.platform`: 'darwin' has its own cache directory. */
+  readonly platform: string;
+  /** The user's home directory. */
+  readonly home: string;
+}
+
+/**
+ * The directory holding the shared sysroots, as `cache_directory` in the generated
+ * .cargo/sysroot-rustc finds it: the override variable, else the platform's cache directory
+ * (`~/Library/Caches` on macOS, `$XDG_CACHE_HOME` or `~/.cache` elsewhere, per the XDG Base
+ * Directory specification) + {@link SHARED_SYSROOT}.cacheSubdirectory.
+ */
+export function sharedSysrootRoot({ env, platform, home }: SysrootLocationInputs): string {
+  const override = env[SHARED_SYSROOT.directoryVariable];
+  if (override) return override;
+  const cache = platform === 'darwin' ? `${home}/Library/Caches` : env.XDG_CACHE_HOME || `${home}/.cache`;
+  return `${cache}/${SHARED_SYSROOT.cacheSubdirectory}`;
+}
+
 export const TOOLCHAINS: readonly ToolchainProfile[] = [
   {
     name: 'rustup-stable',

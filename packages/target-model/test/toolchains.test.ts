@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MINIMUM_RUST_VERSION, compareVersions, detectToolchains, findToolchain, type CommandResult, type MachineProbe } from '../src/index.js';
+import { MINIMUM_RUST_VERSION, SHARED_SYSROOT, compareVersions, detectToolchains, findToolchain, sharedSysrootRoot, type CommandResult, type MachineProbe } from '../src/index.js';
 
 /** A fake machine: commands keyed by `command arg arg`, and a set of directories. */
 function fakeMachine(commands: Record<string, string | CommandResult>, directories: string[] = []): MachineProbe {
@@ -280,5 +280,19 @@ describe('detectToolchains, each answer of the machine', () => {
     expect(system.usable).toBe(false);
     expect(system.fix).toEqual([expect.stringMatching(/^sudo apt-get install --no-install-recommends .*rust-web-src/)]);
     expect(detectToolchains(fakeMachine({}, [vendor])).statuses[2]!.fix).toEqual(findToolchain('system')!.setup);
+  });
+});
+
+describe('sharedSysrootRoot: where the shared sysroots are, as .cargo/sysroot-rustc finds them', () => {
+  const home = '/home/ada';
+  it('takes the override variable first', () => {
+    expect(sharedSysrootRoot({ env: { [SHARED_SYSROOT.directoryVariable]: '/srv/sysroots', XDG_CACHE_HOME: '/x' }, platform: 'linux', home })).toBe('/srv/sysroots');
+  });
+  it('else XDG_CACHE_HOME, else ~/.cache, on Linux and the other Unixes', () => {
+    expect(sharedSysrootRoot({ env: { XDG_CACHE_HOME: '/var/cache/ada' }, platform: 'linux', home })).toBe('/var/cache/ada/baremetal-kernel/sysroots');
+    expect(sharedSysrootRoot({ env: { XDG_CACHE_HOME: '' }, platform: 'freebsd', home })).toBe('/home/ada/.cache/baremetal-kernel/sysroots');
+  });
+  it('and ~/Library/Caches on macOS, whatever XDG_CACHE_HOME says', () => {
+    expect(sharedSysrootRoot({ env: { XDG_CACHE_HOME: '/x' }, platform: 'darwin', home: '/Users/ada' })).toBe('/Users/ada/Library/Caches/baremetal-kernel/sysroots');
   });
 });

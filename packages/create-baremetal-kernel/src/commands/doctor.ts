@@ -8,6 +8,7 @@ import type { DoctorMachine, DoctorProbe } from '../doctor/machine.js';
 import { bootNeeds, type BootNeed } from '../doctor/boot-needs.js';
 import { diagnose } from '../doctor/report.js';
 import { EXIT, type Io } from '../io.js';
+import { readSysrootCache, sysrootRootFor } from '../sysroot-cache.js';
 
 const DOCTOR_OPTIONS = [
   { key: 'json', flag: 'json', type: 'boolean', default: false, help: 'print one JSON object instead' },
@@ -33,7 +34,8 @@ function doctorHelp(): string {
   const checks =
     'Checks what building and booting kernels needs: Rust (rustc, cargo, the toolchain profiles, rust-lld), ' +
     `then what the runners use: ${names(needs)}. Prints one line per check with the command that fixes ` +
-    "what is missing, for this system's package manager where it can tell.";
+    "what is missing, for this system's package manager where it can tell; and the shared sysroots kernels made " +
+    '(see baremetal-kernel sysroot).';
   const exit =
     `Exit status: 0 when nothing needed is missing (${names(optional)} only warn: each serves one option ` +
     'or one boot protocol, as its line says), 1 when something needed is missing, 2 on bad usage.';
@@ -65,7 +67,7 @@ function readOsRelease(): string | undefined {
 /** The real machine: child processes (with the environment of `io`), the file system, the OS. */
 export function nodeMachine(env: NodeJS.ProcessEnv): DoctorMachine {
   const probe: DoctorProbe = { ...nodeProbe(env), which: (command) => findOnPath(command, env), isFile };
-  return { probe, os: process.platform, osRelease: readOsRelease(), ovmfCodeOverride: env.OVMF_CODE };
+  return { probe, os: process.platform, osRelease: readOsRelease(), ovmfCodeOverride: env.OVMF_CODE, sharedSysroots: readSysrootCache(sysrootRootFor(env)) };
 }
 
 /** `baremetal-kernel doctor [--json]`; `args` are the words after `doctor`. Returns the exit status. */

@@ -1,4 +1,5 @@
 import type { MachineProbe } from '@baremetal-kernel/target';
+import type { SysrootCache } from '../sysroot-cache.js';
 
 /**
  * Everything `doctor` asks of the machine, so that tests can fake any machine. Commands and
@@ -25,4 +26,6 @@ export interface DoctorMachine {
   readonly osRelease: string | undefined;
   /** `$OVMF_CODE`, which the runner prefers over its search for the firmware. */
   readonly ovmfCodeOverride: string | undefined;
+  /** The shared sysroots kernels made on this machine; undefined where not looked at. */
+  readonly sharedSysroots?: SysrootCache;
 }

@@ -1,10 +1,11 @@
 import { BOOT_PROTOCOLS, DEFAULT_BOOT_PROTOCOL, detectToolchains, type BootProtocol, type BootProtocolName, type ToolchainName } from '@baremetal-kernel/target';
 import { bootCheckContext, checkBootNeed } from './boot-checks.js';
 import { bootNeeds } from './boot-needs.js';
-import type { Check } from './check.js';
+import { ok, type Check } from './check.js';
 import type { DoctorMachine } from './machine.js';
 import { detectPlatform, type HostPlatform } from './platform.js';
 import { checkCargo, checkProfiles, checkRustc, checkRustLld } from './rust-checks.js';
+import { formatBytes, type SysrootCache } from '../sysroot-cache.js';
 
 export interface DoctorReport {
   readonly platform: HostPlatform;
@@ -36,6 +37,7 @@ export function diagnose(
     ...checkProfiles(toolchains, manager),
     ...(rustLld === undefined ? [] : [rustLld]),
     ...bootNeeds(protocols, defaultProtocol).map((need) => checkBootNeed(context, need)),
+    ...(machine.sharedSysroots === undefined ? [] : [sharedSysrootsLine(machine.sharedSysroots)]),
   ];
   return {
     platform,
@@ -43,4 +45,20 @@ export function diagnose(
     recommendedToolchain: toolchains.recommended,
     ready: checks.every((check) => check.status !== 'missing'),
   };
+}
+
+/**
+ * What the shared sysroots hold (never a problem: the next build makes what it needs), and how
+ * to see or remove them.
+ */
+export function sharedSysrootsLine(cache: SysrootCache): Check {
+  const { sysroots, root } = cache;
+  if (sysroots.length === 0) return ok('shared sysroots', `none yet in ${root} (the first build of a system or nightly kernel makes one)`, false);
+  const bytes = formatBytes(sysroots.reduce((total, sysroot) => total + sysroot.bytes, 0));
+  const releases = [...new Set(sysroots.map((sysroot) => sysroot.release ?? 'unknown'))].join(', ');
+  return ok(
+    'shared sysroots',
+    `${sysroots.length} in ${root} (${bytes}; rustc ${releases}): \`baremetal-kernel sysroot\` lists them, --clean removes them`,
+    false,
+  );
 }
