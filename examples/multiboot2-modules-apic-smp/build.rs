@@ -23,6 +23,7 @@ const VENDOR_DIRECTORY: &str = "/usr/lib/rustlib/src/rust/library/vendor";
 
 fn main() {
     check_toolchain();
+    warn_if_wrapper_replaced();
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let script = dir.join("linker.ld");
     println!("cargo:rustc-link-arg=-T{}", script.display());
@@ -75,6 +76,30 @@ fn check_toolchain() {
             &sysroot,
             &format!("it has no standard library sources (rust-src) to build `core` for {TARGET}"),
             "sudo apt-get install --no-install-recommends rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22",
+        );
+    }
+}
+
+/// The rustc wrapper that gives every compilation for [`TARGET`] the shared
+/// sysroot holding `core` (`build.rustc-wrapper` in .cargo/config.toml).
+const SYSROOT_WRAPPER: &str = ".cargo/sysroot-rustc";
+
+/// A RUSTC_WRAPPER in the environment (sccache, say) takes the place of
+/// [`SYSROOT_WRAPPER`] (cargo prefers the variable to the config), and rustc
+/// then fails with "E0463: can't find crate for `core`". Only a warning: with
+/// build-std turned back on, `core` needs no wrapper, and a build script
+/// cannot see that.
+fn warn_if_wrapper_replaced() {
+    // Looked at again when the variable changes: cargo would otherwise replay
+    // this script's warning from its last run.
+    println!("cargo:rerun-if-env-changed=RUSTC_WRAPPER");
+    // Cargo tells build scripts the wrapper it runs rustc through.
+    let wrapper = std::env::var("RUSTC_WRAPPER").unwrap_or_default();
+    if !wrapper.is_empty() && !wrapper.ends_with(SYSROOT_WRAPPER) {
+        println!(
+            "cargo:warning=RUSTC_WRAPPER={wrapper} replaces {SYSROOT_WRAPPER}, which gives this \
+             kernel its shared sysroot, so rustc will not find `core` (E0463): unset RUSTC_WRAPPER, \
+             or turn build-std back on in .cargo/config.toml's [unstable]"
         );
     }
 }

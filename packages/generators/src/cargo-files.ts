@@ -30,6 +30,8 @@ export interface SharedSysrootData {
   readonly format: number;
   readonly directoryVariable: string;
   readonly cacheSubdirectory: string;
+  /** The project's rustc wrapper, which build.rs looks for in RUSTC_WRAPPER. */
+  readonly wrapperPath: string;
 }
 
 export function sharedSysroot(config: KernelConfig): SharedSysrootData | undefined {
@@ -41,6 +43,7 @@ export function sharedSysroot(config: KernelConfig): SharedSysrootData | undefin
     format: SHARED_SYSROOT.format,
     directoryVariable: SHARED_SYSROOT.directoryVariable,
     cacheSubdirectory: SHARED_SYSROOT.cacheSubdirectory,
+    wrapperPath: SHARED_SYSROOT.wrapperPath,
   };
 }
 

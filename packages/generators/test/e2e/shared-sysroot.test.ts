@@ -188,6 +188,21 @@ describe('the shared sysroot on the system profile', () => {
     expect(sysrootsMade(doc.output)).toBe(0);
   }, 2 * BUILD_TIMEOUT);
 
+  it('explains a RUSTC_WRAPPER that takes the place of the project\'s wrapper (sccache, say), and says nothing once it is gone', () => {
+    const { directory } = generate({ name: 'wrapped-os' });
+    const targetDirectory = cacheDirectory('e2e-multiboot2-system-shared-sysroot');
+    // env(1) runs rustc as given: a wrapper that only stands where ours should.
+    const replaced = cargo(directory, ['build'], { targetDirectory, env: { RUSTC_WRAPPER: '/usr/bin/env' }, timeoutMs: BUILD_TIMEOUT });
+    expect(replaced.status).not.toBe(0);
+    expect(replaced.output).toMatch(/E0463/);
+    expect(replaced.output).toContain(
+      'warning: wrapped-os@0.1.0: RUSTC_WRAPPER=/usr/bin/env replaces .cargo/sysroot-rustc, which gives this kernel its shared sysroot',
+    );
+    const plain = cargo(directory, ['build'], { targetDirectory, timeoutMs: BUILD_TIMEOUT });
+    expect(plain.status, plain.output).toBe(0);
+    expect(plain.output).not.toMatch(/RUSTC_WRAPPER/);
+  }, 2 * BUILD_TIMEOUT);
+
   it('opts out with one line: build-std in the project again, no shared sysroot', () => {
     const { directory: sysrootDirectory, env } = freshSysrootDirectory();
     const { directory } = generate({ name: 'own-core-os' });
