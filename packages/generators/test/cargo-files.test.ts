@@ -42,7 +42,7 @@ describe('cargoConfig', () => {
 });
 
 describe('sharedSysroot', () => {
-  it('gives the rustc wrapper the build-std crates, the profile-only options and where the cache is', () => {
+  it('gives the rustc wrapper the build-std crates, the profile-only options where the cache is, and its own path (for build.rs)', () => {
     expect(sharedSysroot(config())).toEqual({
       crates: 'core,alloc,compiler_builtins',
       features: 'compiler-builtins-mem',
@@ -51,6 +51,7 @@ describe('sharedSysroot', () => {
       format: 2,
       directoryVariable: 'BAREMETAL_KERNEL_SYSROOT_DIR',
       cacheSubdirectory: 'baremetal-kernel/sysroots',
+      wrapperPath: '.cargo/sysroot-rustc',
     });
   });
 
